@@ -1,0 +1,1 @@
+"""Evaluation: the competition metric, benchmarks, Kaggle export. Import as `from eval.x import y`."""

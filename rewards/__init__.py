@@ -1,0 +1,1 @@
+"""Rewards: the competition metric terms and offline stand-ins."""

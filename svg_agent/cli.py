@@ -1,0 +1,173 @@
+"""The `svg-agent` command line.
+
+    svg-agent --help
+    svg-agent validate [--json] [--gateway] FILE...
+    svg-agent sanitize FILE [-o OUT] [--max-bytes N]
+    svg-agent render FILE -o OUT.png [--size 384] [--defend] [--seed N]
+    svg-agent demo [-o OUT_DIR]
+
+Heavy imports happen inside each command, so `--help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import InputError, SvgAgentError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, as argparse does, but with a hint
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _read(path: str) -> bytes:
+    p = Path(path)
+    if path == "-":
+        return sys.stdin.buffer.read()
+    if not p.exists():
+        raise InputError(f"{path}: no such file; check the path")
+    if p.is_dir():
+        raise InputError(f"{path}: is a folder; give an SVG file")
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _write(path: str, data: bytes) -> None:
+    p = Path(path)
+    if p.parent and not p.parent.exists():
+        p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        p.write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def cmd_validate(args) -> int:
+    from .constraints import validate
+
+    bad = 0
+    for path in args.files:
+        result = validate(_read(path), max_bytes=args.max_bytes, gateway=args.gateway)
+        bad += not result.valid
+        if args.json:
+            print(json.dumps({"path": path, **result.to_dict()}))
+        elif result.valid:
+            print(f"{path}: valid ({result.bytes} bytes)")
+        else:
+            print(f"{path}: INVALID ({result.bytes} bytes)")
+            for v in result.errors[: args.max_errors]:
+                print(f"  - {v.message}")
+            if len(result.errors) > args.max_errors:
+                print(f"  ... and {len(result.errors) - args.max_errors} more")
+    return 1 if bad else 0
+
+
+def cmd_sanitize(args) -> int:
+    from .sanitize import sanitize
+
+    result = sanitize(_read(args.file), max_bytes=args.max_bytes, gateway=args.gateway)
+    if args.output:
+        _write(args.output, result.svg.encode("utf-8"))
+    else:
+        sys.stdout.write(result.svg + "\n")
+    status = "FALLBACK (no usable drawing found)" if result.fallback else "ok"
+    print(
+        f"{status}: {result.bytes} bytes, {result.drawn_elements} shapes, raw text was "
+        f"{'valid' if result.raw_valid else 'invalid'}"
+        + (f"; {'; '.join(result.notes)}" if result.notes else ""),
+        file=sys.stderr,
+    )
+    return 3 if result.fallback and args.strict else 0
+
+
+def cmd_render(args) -> int:
+    from .errors import RenderError
+    from .extract import to_text
+    from .render import RenderPool
+
+    svg = to_text(_read(args.file))
+    with RenderPool(workers=1, timeout=args.timeout) as pool:
+        result = pool.render(svg, size=args.size, defend=args.defend, seed=args.seed)
+    if not result.ok:
+        raise RenderError(f"{args.file}: {result.error}; try `svg-agent sanitize` first")
+    which = "defended" if args.defend else "image"
+    if args.defend and args.ocr_output:
+        result.pil("ocr_image").save(args.ocr_output)
+    result.pil(which).save(args.output)
+    print(f"wrote {args.output} ({args.size}x{args.size}{', defended, seed %d' % args.seed if args.defend else ''})")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(Path(args.output))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="svg-agent",
+        description="Draw SVG with a language model, scored like the Kaggle 'Drawing with LLMs' metric.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="check SVG files against the competition's constraints")
+    p.add_argument("files", nargs="+", metavar="FILE", help="SVG files ('-' reads stdin)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line: path, valid, bytes, errors")
+    p.add_argument("--gateway", action="store_true", help="use the gateway's larger element allowlist")
+    p.add_argument("--max-bytes", type=int, default=10_000, help="size limit in UTF-8 bytes (default 10000)")
+    p.add_argument("--max-errors", type=int, default=20, help="violations printed per file in text mode")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("sanitize", help="extract the best valid SVG from raw model output")
+    p.add_argument("file", metavar="FILE", help="raw model output or an SVG ('-' reads stdin)")
+    p.add_argument("-o", "--output", help="write the SVG here (default: stdout)")
+    p.add_argument("--max-bytes", type=int, default=10_000, help="byte budget (default 10000)")
+    p.add_argument("--gateway", action="store_true", help="allow the gateway's larger element list")
+    p.add_argument("--strict", action="store_true", help="exit 3 when only the fallback drawing could be produced")
+    p.set_defaults(func=cmd_sanitize)
+
+    p = sub.add_parser("render", help="render an SVG to PNG like the scorer (sandboxed)")
+    p.add_argument("file", metavar="FILE", help="SVG file")
+    p.add_argument("-o", "--output", required=True, help="PNG to write")
+    p.add_argument("--size", type=int, default=384, help="output side in pixels (default 384)")
+    p.add_argument("--defend", action="store_true", help="apply the scorer's image defenses")
+    p.add_argument("--seed", type=int, default=0, help="seed of the defenses' random crop (default 0)")
+    p.add_argument("--ocr-output", help="with --defend, also write the image the OCR check sees")
+    p.add_argument("--timeout", type=float, default=20.0, help="seconds before the render is killed")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("demo", help="run the SVG core on the bundled examples and write a contact sheet")
+    p.add_argument("-o", "--output", default="out/demo", help="output folder (default out/demo)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    if getattr(args, "max_bytes", 10_000) < 200:
+        parser.error("--max-bytes must be at least 200")
+    if getattr(args, "size", 384) <= 0 or getattr(args, "size", 384) > 4096:
+        parser.error("--size must be between 1 and 4096")
+    try:
+        return args.func(args)
+    except SvgAgentError as exc:
+        print(f"svg-agent {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"svg-agent {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

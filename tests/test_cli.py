@@ -1,0 +1,102 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from reference_scorer import scorer_defend, scorer_render
+from svg_agent.cli import build_parser
+from svgs import NS, random_scene
+
+SUBCOMMANDS = ["validate", "sanitize", "render", "demo"]
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "svg_agent.cli", *args], capture_output=True, text=True, input=stdin, timeout=120)
+
+
+@pytest.fixture
+def files(tmp_path):
+    good = tmp_path / "good.svg"
+    good.write_text(random_scene(1, 10))
+    bad = tmp_path / "bad.svg"
+    bad.write_text(f'<svg {NS}><text>hi</text><rect width="5" height="5" style="fill:red"/></svg>')
+    return good, bad
+
+
+def test_help_lists_every_subcommand_and_each_has_help():
+    out = run("--help")
+    assert out.returncode == 0
+    for name in SUBCOMMANDS:
+        assert name in out.stdout
+        sub = run(name, "--help")
+        assert sub.returncode == 0 and "usage: svg-agent " + name in sub.stdout
+    registered = build_parser()._subparsers._group_actions[0].choices
+    assert sorted(registered) == sorted(SUBCOMMANDS)
+
+
+def test_validate_exit_codes_and_json(files):
+    good, bad = files
+    assert run("validate", str(good)).returncode == 0
+    out = run("validate", "--json", str(good), str(bad))
+    assert out.returncode == 1
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["path"] for r in rows] == [str(good), str(bad)]
+    assert rows[0]["valid"] and not rows[1]["valid"]
+    assert {"path", "valid", "bytes", "errors"} <= set(rows[1])
+    assert {e["kind"] for e in rows[1]["errors"]} == {"element", "attribute"}
+    text = run("validate", str(bad))
+    assert "disallowed element <text>" in text.stdout and "'style'" in text.stdout
+
+
+def test_usage_errors_exit_2_with_one_line_and_no_traceback(files, tmp_path):
+    for args in (["validate"], ["validate", str(tmp_path / "missing.svg")], ["validate", str(tmp_path)], ["render", str(files[0])], ["nosuch"], ["sanitize", str(files[0]), "--max-bytes", "10"]):
+        out = run(*args)
+        assert out.returncode == 2, (args, out.stderr)
+        assert "Traceback" not in out.stderr
+        assert len(out.stderr.strip().splitlines()) <= 2 and "error" in out.stderr
+
+
+def test_sanitize_writes_a_valid_svg(files, tmp_path):
+    _, bad = files
+    target = tmp_path / "out" / "clean.svg"
+    out = run("sanitize", str(bad), "-o", str(target))
+    assert out.returncode == 0 and target.exists()
+    assert run("validate", str(target)).returncode == 0
+    assert "dropped <text>" in out.stderr
+    piped = run("sanitize", "-", stdin="Sure!\n```svg\n" + random_scene(2, 5) + "\n```")
+    assert piped.returncode == 0 and piped.stdout.startswith("<svg")
+
+
+def test_render_and_defend_match_the_scorer(files, tmp_path):
+    good, _ = files
+    png, dpng, ocr = tmp_path / "a.png", tmp_path / "b.png", tmp_path / "c.png"
+    assert run("render", str(good), "-o", str(png)).returncode == 0
+    ref = scorer_render(good.read_text())
+    assert np.array_equal(np.asarray(Image.open(png)), np.asarray(ref))
+    assert run("render", str(good), "-o", str(dpng), "--defend", "--seed", "77", "--ocr-output", str(ocr)).returncode == 0
+    main, light = scorer_defend(ref, 77)
+    assert np.array_equal(np.asarray(Image.open(dpng)), main)
+    assert np.array_equal(np.asarray(Image.open(ocr)), light)
+    small = tmp_path / "s.png"
+    assert run("render", str(good), "-o", str(small), "--size", "64").returncode == 0
+    assert Image.open(small).size == (64, 64)
+
+
+def test_render_failure_is_one_clean_line(tmp_path):
+    broken = tmp_path / "broken.svg"
+    broken.write_text("<svg><rect")
+    out = run("render", str(broken), "-o", str(tmp_path / "x.png"))
+    assert out.returncode == 1 and "Traceback" not in out.stderr and "sanitize" in out.stderr
+
+
+def test_demo_writes_contact_sheet_and_summary(tmp_path):
+    out = run("demo", "-o", str(tmp_path / "demo"))
+    assert out.returncode == 0, out.stderr
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    assert len(summary) >= 6 and all(r["sanitized_valid"] for r in summary)
+    assert any(not r["raw_valid"] for r in summary) and any(r["raw_valid"] for r in summary)
+    sheet = Image.open(tmp_path / "demo" / "contact_sheet.png")
+    assert sheet.size[0] > 600 and sheet.size[1] > 200 * len(summary)

@@ -1,0 +1,1 @@
+"""Vectorizer baseline: diffusion image -> colour quantisation -> contours -> SVG."""
