@@ -59,9 +59,9 @@ def parse_numbers(text: str) -> list[float]:
 
 
 def parse_path(d: str) -> list[tuple[str, list[float]]]:
-    """Parse path data into absolute segments (M, L, C, Q, A, Z), stopping at the first error.
+    """Parse path data into absolute segments (M, L, C, S, Q, T, A, Z), stopping at the first error.
 
-    H/V become L, S/T become C/Q with the reflected control point, relative becomes absolute.
+    H/V become L and relative becomes absolute; S and T keep their implicit control points.
     """
     tokens = []
     for m in _PATH_TOKEN_RE.finditer(d or ""):
@@ -140,11 +140,12 @@ def parse_path(d: str) -> list[tuple[str, list[float]]]:
             last_ctrl = ("C", p[2], p[3])
             cx, cy = p[4], p[5]
         elif up == "S":
-            x1, y1 = (2 * cx - last_ctrl[1], 2 * cy - last_ctrl[2]) if last_ctrl and last_ctrl[0] == "C" else (cx, cy)
-            p = [x1, y1, args[0] + ox, args[1] + oy, args[2] + ox, args[3] + oy]
-            segs.append(("C", p))
-            last_ctrl = ("C", p[2], p[3])
-            cx, cy = p[4], p[5]
+            # Kept as S: cairosvg sizes gradients by the points as written, so spelling out the
+            # reflected control point would move a gradient.
+            p = [args[0] + ox, args[1] + oy, args[2] + ox, args[3] + oy]
+            segs.append(("S", p))
+            last_ctrl = ("C", p[0], p[1])
+            cx, cy = p[2], p[3]
         elif up == "Q":
             p = [args[0] + ox, args[1] + oy, args[2] + ox, args[3] + oy]
             segs.append(("Q", p))
@@ -152,10 +153,10 @@ def parse_path(d: str) -> list[tuple[str, list[float]]]:
             cx, cy = p[2], p[3]
         elif up == "T":
             x1, y1 = (2 * cx - last_ctrl[1], 2 * cy - last_ctrl[2]) if last_ctrl and last_ctrl[0] == "Q" else (cx, cy)
-            p = [x1, y1, args[0] + ox, args[1] + oy]
-            segs.append(("Q", p))
-            last_ctrl = ("Q", p[0], p[1])
-            cx, cy = p[2], p[3]
+            p = [args[0] + ox, args[1] + oy]
+            segs.append(("T", p))
+            last_ctrl = ("Q", x1, y1)
+            cx, cy = p[0], p[1]
         elif up == "A":
             p = [abs(args[0]), abs(args[1]), args[2], 1.0 if args[3] else 0.0,
                  1.0 if args[4] else 0.0, args[5] + ox, args[6] + oy]

@@ -66,7 +66,10 @@ def render_resvg(svg: str, size: int = CANVAS) -> Image.Image:
 
 @dataclass
 class RenderResult:
-    """One render: the image, and with `defend` the defended and OCR images."""
+    """One render: the image, and with `defend` the defended and OCR images.
+
+    The arrays are read-only, since the cache hands the same ones to every caller.
+    """
 
     ok: bool
     image: np.ndarray | None = None  # size x size x 3 uint8
@@ -220,6 +223,8 @@ class RenderPool:
         seconds = time.perf_counter() - t0
         if status != "ok":
             return RenderResult(False, error=payload, seconds=seconds)
+        for array in payload.values():
+            array.flags.writeable = False  # shared with the cache: copy before changing
         return RenderResult(True, payload["image"], payload.get("defended"), payload.get("ocr_image"), seconds=seconds)
 
     def render_many(self, svgs, *, size: int = CANVAS, defend: bool = False, seeds=None, progress: bool = False) -> list[RenderResult]:

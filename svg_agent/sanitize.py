@@ -126,7 +126,7 @@ def _parse(text: str, notes: list[str], allowed: dict) -> Node | None:
     _fix_references(tree, notes)
     if not any(n.tag in DRAWABLE for n in tree.iter()):
         return None
-    _normalize_root(tree)
+    _normalize_root(tree, "viewBox" not in text)
     return tree
 
 
@@ -266,28 +266,51 @@ def _prune(root: Node, drop) -> int:
     return count
 
 
-def _normalize_root(root: Node) -> None:
-    """Give the root a viewBox, the scorer's 384 px size and an opaque background."""
+def _normalize_root(root: Node, scorer_inserts_viewbox: bool) -> None:
+    """Give the root a viewBox, the scorer's 384 px size and an opaque background.
+
+    The new viewBox is the region the scorer would show: its own inserted `0 0 384 384` when the
+    text has no viewBox at all, fitted into the root's width x height as preserveAspectRatio
+    says, then stretched to a square as the scorer's resize does.
+    """
     a = root.attrs
     vb = parse_numbers(a.get("viewBox", ""))
+    w, h = number(a.get("width")), number(a.get("height"))
+    w = w if w and w > 0 else None
+    h = h if h and h > 0 else None
     if len(vb) != 4 or vb[2] <= 0 or vb[3] <= 0:
-        w, h = number(a.get("width")), number(a.get("height"))
-        vb = [0.0, 0.0, w, h] if w and h and w > 0 and h > 0 else [0.0, 0.0, float(CANVAS), float(CANVAS)]
-    x, y, w, h = vb
+        if scorer_inserts_viewbox or not (w and h):
+            vb = [0.0, 0.0, float(CANVAS), float(CANVAS)]
+        else:  # another element's viewBox stops the insertion: user units are pixels
+            vb = [0.0, 0.0, w, h]
+    x, y, vw, vh = _visible_region(vb, w or vb[2], h or vb[3], a.get("preserveAspectRatio", ""))
     root.attrs = {"xmlns": "http://www.w3.org/2000/svg"}
-    root.attrs["viewBox"] = " ".join(f"{v:g}" for v in vb)
-    if [x, y, w, h] != [0, 0, CANVAS, CANVAS]:
+    root.attrs["viewBox"] = " ".join(f"{v:.6g}" for v in (x, y, vw, vh))
+    if [x, y, vw, vh] != [0, 0, CANVAS, CANVAS]:
         root.attrs["width"] = str(CANVAS)
         root.attrs["height"] = str(CANVAS)
-        if abs(w / h - 1) > 1e-6:
-            # The scorer renders at the SVG's aspect ratio, then stretches to a square.
-            root.attrs["preserveAspectRatio"] = "none"
+        if abs(vw / vh - 1) > 1e-6:
+            root.attrs["preserveAspectRatio"] = "none"  # the scorer stretches to a square
     for k in ("fill", "stroke", "opacity", "transform", "stroke-width", "fill-opacity"):
         if k in a:
             root.attrs[k] = a[k]
-    if not _has_background(root, x, y, w, h):
-        bg = {"x": f"{x:g}", "y": f"{y:g}", "width": f"{w:g}", "height": f"{h:g}", "fill": "#fff"}
+    if not _has_background(root, x, y, vw, vh):
+        bg = {"x": f"{x:.6g}", "y": f"{y:.6g}", "width": f"{vw:.6g}", "height": f"{vh:.6g}", "fill": "#fff"}
         root.children.insert(0, Node("rect", bg))
+
+
+def _visible_region(vb: list[float], width: float, height: float, par: str) -> list[float]:
+    """The user-space rectangle a width x height viewport shows of viewBox `vb`."""
+    x, y, vw, vh = vb
+    words = par.split()
+    align = words[0] if words else "xMidYMid"
+    if align == "none":
+        return [x, y, vw, vh]
+    scale = (max if "slice" in words else min)(width / vw, height / vh)
+    rw, rh = width / scale, height / scale
+    fx = 0.0 if "xMin" in align else 1.0 if "xMax" in align else 0.5
+    fy = 0.0 if "YMin" in align else 1.0 if "YMax" in align else 0.5
+    return [x + (vw - rw) * fx, y + (vh - rh) * fy, rw, rh]
 
 
 def _has_background(root: Node, x: float, y: float, w: float, h: float) -> bool:
@@ -323,13 +346,22 @@ def fit_budget(root: Node, max_bytes: int) -> tuple[str, int, int]:
     svg = ""
     for precision in (low + 2, low + 1, low):
         svg = serialize(root, precision)
-        if len(svg.encode()) <= max_bytes:
+        size = len(svg.encode())
+        if size <= max_bytes:
             return svg, precision, 0
+        if size > 1.6 * max_bytes and precision > low:
+            # Fewer decimals save well under 40 %: go straight to the coarsest.
+            precision = low
+            svg = serialize(root, precision)
+            if len(svg.encode()) <= max_bytes:
+                return svg, precision, 0
+            break
     precision = low
     background = root.children[0] if root.children else None
     leaves = [n for n in root.iter() if n.tag in DRAWABLE and n is not background]
     leaves.sort(key=bbox_area)
-    sizes = [len(serialize(n, precision, drop_defaults=False).encode()) for n in leaves]
+    # The attributes' source text: at least what removing the leaf saves once compacted.
+    sizes = [len(n.tag) + 4 + sum(len(k) + len(v) + 4 for k, v in n.attrs.items()) for n in leaves]
     excess = len(svg.encode()) - max_bytes
     saved, lo = 0, 0
     for k, size in enumerate(sizes):

@@ -120,6 +120,8 @@ def format_attr(tag: str, name: str, value: str, precision: int) -> str | None:
         return v if v in ("auto", "auto-start-reverse") or number(v) is not None else None
     if name in COORD_ATTRS:
         v = number(value)
+        if v is not None and v <= 0 and name in ("markerWidth", "markerHeight"):
+            return None  # a zero-size marker makes a singular matrix: cairo raises
         if v is not None:
             return fmt(v, precision)
         m = _LENGTH_RE.match(value)

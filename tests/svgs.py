@@ -62,7 +62,7 @@ def use_bomb(levels: int = 7, fan: int = 10) -> str:
     return f'<svg {NS} viewBox="0 0 384 384"><defs><g id="a0"><circle r="5" cx="9" cy="9"/></g>{groups}</defs><rect width="384" height="384" fill="#fff"/><use href="#a{levels}"/></svg>'
 
 
-def deep_nesting(depth: int = 5000) -> str:
+def deep_nesting(depth: int = 1200) -> str:
     return f'<svg {NS}>' + "<g>" * depth + '<rect width="10" height="10"/>' + "</g>" * depth + "</svg>"
 
 

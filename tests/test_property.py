@@ -28,8 +28,8 @@ def elements(draw, depth=0):
     tag = draw(st.sampled_from(TAGS))
     attrs = draw(st.dictionaries(st.sampled_from(ATTRS), value, max_size=5))
     body = ""
-    if depth < 4:
-        body = "".join(draw(st.lists(elements(depth=depth + 1), max_size=4)))
+    if depth < 3:
+        body = "".join(draw(st.lists(elements(depth=depth + 1), max_size=3)))
     if draw(st.booleans()):
         body += draw(st.text(max_size=8))
     attr_text = "".join(f' {k}="{str(v).replace(chr(34), "")}"' for k, v in attrs.items())
@@ -38,7 +38,7 @@ def elements(draw, depth=0):
 
 @st.composite
 def documents(draw):
-    inner = "".join(draw(st.lists(elements(), min_size=0, max_size=6)))
+    inner = "".join(draw(st.lists(elements(), min_size=0, max_size=5)))
     head = draw(st.sampled_from(['<svg xmlns="http://www.w3.org/2000/svg">', '<svg viewBox="0 0 64 32">', "<svg>", '<svg width="1e9" height="-5">']))
     doc = draw(st.sampled_from(["", "Here:\n```svg\n", "<?xml version='1.0'?>"])) + head + inner + "</svg>"
     if draw(st.booleans()):

@@ -76,3 +76,11 @@ def test_resvg_is_close_to_cairosvg_on_simple_drawings():
     svg = random_scene(3, 10)
     d = np.abs(np.asarray(render_resvg(svg), float) - np.asarray(render_image(svg), float))
     assert d.mean() < 3.0
+
+
+def test_cached_arrays_cannot_be_changed_by_a_caller(pool):
+    svg = random_scene(77, 3)
+    first = pool.render(svg)
+    with pytest.raises(ValueError):
+        first.image[:] = 0
+    assert pool.render(svg).image.max() > 0

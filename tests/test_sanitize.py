@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -91,7 +93,8 @@ def test_disallowed_content_is_dropped_and_links_unwrapped():
 
 def test_viewbox_size_and_background_are_added():
     r = check(sanitize(f'<svg {NS} width="200" height="100"><circle cx="100" cy="50" r="40" fill="red"/></svg>'))
-    assert 'viewBox="0 0 200 100"' in r.svg and 'width="384"' in r.svg
+    # No viewBox: the scorer's inserted 0 0 384 384, fitted into 200 x 100, then stretched.
+    assert 'viewBox="-192 0 768 384"' in r.svg and 'width="384"' in r.svg and 'preserveAspectRatio="none"' in r.svg
     img = np.asarray(scorer_render(r.svg))
     assert img.shape == (384, 384, 3)
     assert tuple(img[2, 2]) == (255, 255, 255)  # opaque white, not the black of transparency
@@ -133,3 +136,27 @@ def test_small_viewbox_keeps_enough_precision():
 def test_sanitize_is_idempotent():
     once = sanitize(SCENE).svg
     assert sanitize(once).svg == once
+
+
+def test_missing_viewbox_keeps_the_scorers_view():
+    # The scorer inserts viewBox="0 0 384 384" and renders at width x height.
+    svg = f'<svg {NS} width="256" height="256"><rect width="384" height="384" fill="#fff"/><circle cx="320" cy="320" r="40" fill="red"/></svg>'
+    assert diff(svg, check(sanitize(svg)).svg) < 0.5
+    wide = f'<svg {NS} width="200" height="100" viewBox="0 0 100 100"><rect width="100" height="100" fill="#0f0"/><circle cx="50" cy="50" r="40" fill="red"/></svg>'
+    out = check(sanitize(wide)).svg
+    a, b = np.asarray(scorer_render(wide), float), np.asarray(scorer_render(out), float)
+    drawn = a.sum(2) > 0  # the scorer leaves the letterbox black; sanitize paints it
+    assert np.abs(a - b)[drawn].mean() < 5 and b[~drawn].min() == 255
+
+
+def test_smooth_curves_keep_their_gradient_placement():
+    svg = (
+        f'<svg {NS} viewBox="0 0 384 384"><defs><linearGradient id="g" x2="1"><stop offset="0" stop-color="red"/>'
+        '<stop offset="1" stop-color="blue"/></linearGradient></defs><rect width="384" height="384" fill="#fff"/>'
+        '<path d="M40 100 C120 380 20 200 200 200 S300 20 300 300 Z" fill="url(#g)"/>'
+        '<path d="M10 10 Q50 60 90 10 T170 10 t80 0" stroke="#000" fill="url(#g)"/></svg>'
+    )
+    out = check(sanitize(svg)).svg
+    paths = re.findall(r' d="([^"]*)"', out)
+    assert "s" in paths[0].lower() and "t" in paths[1].lower()
+    assert diff(svg, out) < 0.3
