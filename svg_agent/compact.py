@@ -231,14 +231,19 @@ def format_path(segs: list[tuple[str, list[float]]], precision: int) -> str:
     return "".join(out).strip()
 
 
-def format_numbers(text: str, precision: int, *, pairs: bool = False) -> str | None:
-    """Reformat a number list (`points`, `viewBox`, `stroke-dasharray`)."""
+def format_numbers(text: str, precision: int, *, pairs: bool = False, spaced: bool = False) -> str | None:
+    """Reformat a number list (`points`, `viewBox`, `stroke-dasharray`).
+
+    `spaced` separates every number by a space: cairosvg splits viewBox and dash lists on
+    whitespace only, so '0-5' would not parse there.
+    """
     vals = parse_numbers(text)
     if pairs:
         vals = vals[: len(vals) // 2 * 2]
     if not vals:
         return None
-    return join_numbers([fmt(v, precision) for v in vals])
+    nums = [fmt(v, precision) for v in vals]
+    return " ".join(nums) if spaced else join_numbers(nums)
 
 
 _TRANSFORM_RE = re.compile(r"(matrix|translate|scale|rotate|skewX|skewY)\s*\(([^)]*)\)", re.I)

@@ -46,7 +46,8 @@ class SanitizeResult:
 
     svg: str
     bytes: int
-    raw_valid: bool  # the model's own SVG text passed the constraints unchanged
+    raw_valid: bool  # the text as given (surrounding whitespace aside) passed the constraints
+    extracted_valid: bool  # the first SVG found in it passed them unchanged (prose/fences aside)
     fallback: bool  # nothing usable was found: `svg` is the stock fallback drawing
     candidates: int
     drawn_elements: int
@@ -68,7 +69,9 @@ def sanitize(raw: str | bytes, *, max_bytes: int = MAX_SVG_BYTES, gateway: bool 
     if max_bytes < len(FALLBACK_SVG.encode()):
         raise ValueError(f"max_bytes must be at least {len(FALLBACK_SVG.encode())}")
     candidates = extract_candidates(raw)
-    raw_valid = bool(candidates) and validate(candidates[0], max_bytes=max_bytes, gateway=gateway).valid
+    extracted_valid = bool(candidates) and validate(candidates[0], max_bytes=max_bytes, gateway=gateway).valid
+    stripped = raw.strip() if isinstance(raw, str) else bytes(raw).strip()
+    raw_valid = extracted_valid and validate(stripped, max_bytes=max_bytes, gateway=gateway).valid
     best = None
     for text in candidates:
         notes: list[str] = []
@@ -82,7 +85,7 @@ def sanitize(raw: str | bytes, *, max_bytes: int = MAX_SVG_BYTES, gateway: bool 
             best = (tree, drawn, notes)
     if best is None:
         note = "no SVG found" if not candidates else "no drawable content survived sanitizing"
-        return SanitizeResult(FALLBACK_SVG, len(FALLBACK_SVG), raw_valid, True, len(candidates), 0, None, (note,))
+        return SanitizeResult(FALLBACK_SVG, len(FALLBACK_SVG), raw_valid, extracted_valid, True, len(candidates), 0, None, (note,))
     tree, _, notes = best
     svg, precision, pruned = fit_budget(tree, max_bytes)
     if pruned:
@@ -90,9 +93,9 @@ def sanitize(raw: str | bytes, *, max_bytes: int = MAX_SVG_BYTES, gateway: bool 
     result = validate(svg, max_bytes=max_bytes, gateway=gateway)
     if not result.valid:  # defensive: never hand out an invalid SVG
         notes.append("sanitized text failed validation: " + result.summary)
-        return SanitizeResult(FALLBACK_SVG, len(FALLBACK_SVG), raw_valid, True, len(candidates), 0, None, _dedupe(notes))
+        return SanitizeResult(FALLBACK_SVG, len(FALLBACK_SVG), raw_valid, extracted_valid, True, len(candidates), 0, None, _dedupe(notes))
     drawn = sum(1 for n in tree.iter() if n.tag in DRAWABLE)
-    return SanitizeResult(svg, result.bytes, raw_valid, False, len(candidates), drawn, precision, _dedupe(notes))
+    return SanitizeResult(svg, result.bytes, raw_valid, extracted_valid, False, len(candidates), drawn, precision, _dedupe(notes))
 
 
 def _dedupe(notes: list[str]) -> tuple[str, ...]:

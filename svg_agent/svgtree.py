@@ -96,7 +96,7 @@ def format_attr(tag: str, name: str, value: str, precision: int) -> str | None:
         vals = parse_numbers(value)
         if len(vals) != 4 or vals[2] <= 0 or vals[3] <= 0:
             return None  # renderers fail on a malformed viewBox: leaving it out is harmless
-        return format_numbers(value, max(precision, 0))
+        return format_numbers(value, max(precision, 0), spaced=True)
     if name in TRANSFORM_ATTRS:
         return format_transform(value, precision) or None
     if name == "stroke-dasharray":
@@ -106,7 +106,7 @@ def format_attr(tag: str, name: str, value: str, precision: int) -> str | None:
         # cairo refuses negative dashes; an all-zero pattern is an error in SVG too.
         if not vals or min(vals) < 0 or sum(vals) <= 0:
             return None
-        return format_numbers(value, max(precision, 1))
+        return format_numbers(value, max(precision, 1), spaced=True)
     if name in UNIT_ATTRS or name == "offset":
         v = _fraction(value)
         if v is None:

@@ -18,7 +18,8 @@ value = st.one_of(
     st.integers(-10**6, 10**6).map(str),
     st.sampled_from(["red", "#fff", "none", "url(#a)", "url(#missing)", "#a", "data:x", "http://x/y",
                      "fill:red;stroke:blue", "M0 0L10 10Z", "M 1e5 1e5 C", "rotate(45 1 2)", "1,2 3,4 5",
-                     "matrix(1e30 0 0 1e30 0 0)", "0 0 100 100", "0.001 0.001", "50%", "a"]),
+                     "matrix(1e30 0 0 1e30 0 0)", "0 0 100 100", "0.001 0.001", "50%", "a",
+                     "-1-2-3-4", "-5,-5 -10 -10", ".5.5.5.5", "1e400 -2e5 3 4", "5 -1", "scale(0)"]),
     st.text(max_size=12),
 )
 

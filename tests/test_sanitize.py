@@ -24,7 +24,8 @@ def check(result, max_bytes=10_000):
 
 def test_clean_svg_keeps_its_drawing():
     r = check(sanitize(SCENE))
-    assert r.raw_valid and not r.fallback
+    assert r.raw_valid and r.extracted_valid and not r.fallback
+    assert sanitize('<?xml version="1.0"?>\n' + SCENE + "\n").raw_valid
     assert r.bytes < len(SCENE.encode())
     assert diff(SCENE, r.svg) < 1.0
 
@@ -41,7 +42,7 @@ def test_clean_svg_keeps_its_drawing():
 )
 def test_extracts_from_chat_text(wrap):
     r = check(sanitize(wrap.format(svg=SCENE)))
-    assert not r.fallback and r.raw_valid
+    assert not r.fallback and r.extracted_valid and not r.raw_valid
     assert diff(SCENE, r.svg) < 1.0
 
 
