@@ -75,3 +75,34 @@ def many_elements(n: int = 100_000) -> str:
 HUGE_SIZE = f'<svg {NS} width="100000" height="100000"><rect width="10" height="10"/></svg>'
 HUGE_VIEWBOX = f'<svg {NS} viewBox="0 0 1e30 1e30" width="1e9" height="1e9"><rect width="1e29" height="1e29" fill="red"/></svg>'
 LONG_DASHES = f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#fff"/><path d="M0 0 L100000 100000 L0 100000 Z" stroke="red" stroke-dasharray="0.001 0.001"/></svg>'
+
+
+def _hello_path(x0=40, y0=140, h=100, w=50, gap=18) -> str:
+    """Block letters H E L L O as one path."""
+    x, parts = x0, []
+    parts.append(f"M{x} {y0}v{h}M{x + w} {y0}v{h}M{x} {y0 + h // 2}h{w}")
+    x += w + gap
+    parts.append(f"M{x + w} {y0}H{x}v{h}h{w}M{x} {y0 + h // 2}h{w * 4 // 5}")
+    x += w + gap
+    for _ in range(2):
+        parts.append(f"M{x} {y0}v{h}h{w}")
+        x += w + gap
+    parts.append(f"M{x} {y0}h{w}v{h}h{-w}z")
+    return "".join(parts)
+
+
+def text_svg() -> str:
+    """The word HELLO drawn with a path (no <text>): plain, readable text."""
+    return f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#fff"/><path d="{_hello_path()}" fill="none" stroke="#000" stroke-width="14"/></svg>'
+
+
+def hidden_text_svg(period: int = 4) -> str:
+    """HELLO in fine stripes: unreadable to OCR after the light defenses (crop, JPEG 90), and
+    revealed by the heavy ones (the median filter turns the 67 %-white letter stripes white and
+    the 34 %-white background black). The trick of the competition's top entries."""
+    def stripes(pid, share):
+        return (f'<pattern id="{pid}" width="{period}" height="384" patternUnits="userSpaceOnUse">'
+                f'<rect width="{period}" height="384" fill="#000"/><rect width="{period * share:.2f}" height="384" fill="#fff"/></pattern>')
+    return (f'<svg {NS} viewBox="0 0 384 384"><defs>{stripes("b", 0.34)}{stripes("f", 0.67)}</defs>'
+            f'<rect width="384" height="384" fill="url(#b)"/><path d="{_hello_path()}" fill="none" stroke="url(#f)" '
+            'stroke-width="14" stroke-linecap="square"/></svg>')
