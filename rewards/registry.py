@@ -1,0 +1,101 @@
+"""Reward callables for TRL, built by name; all of one step share one scoring pass.
+
+    from rewards.registry import build_rewards
+    reward_funcs = build_rewards(["reward", "validity", "size", "ocr", "standin_faithfulness"])
+    GRPOTrainer(..., reward_funcs=reward_funcs, args=GRPOConfig(reward_weights=[1, 0, 0, 0, 0]))
+
+Each callable has TRL's signature `(prompts, completions, **dataset_columns) -> list[float | None]`
+and a `__name__` for the logs. TRL calls each reward separately; the first call of a step scores
+every completion (sanitize, one render with defenses, every term) and the others read the cached
+records, so a completion is rendered once however many terms are logged. Dataset columns used:
+`description` (else the prompt text), optional `questions` and `seed`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from svg_agent.errors import ConfigError
+
+from .scorer import Scorer, ScorerConfig, ScoreRecord
+
+GETTERS = {
+    "reward": lambda r: r.reward,  # the combined reward: formula x size, 0 when invalid
+    "validity": lambda r: 1.0 if r.valid else 0.0,
+    "raw_validity": lambda r: 1.0 if r.raw_valid else 0.0,
+    "size": lambda r: r.size_factor,
+    "ocr": lambda r: r.ocr,
+    "hidden_text": lambda r: -1.0 if r.hidden_text else 0.0,
+    "standin_faithfulness": lambda r: r.standin_faithfulness,
+    "standin_quality": lambda r: r.standin_quality,
+    "aesthetic": lambda r: r.aesthetic,
+    "vqa": lambda r: r.vqa,
+}
+
+
+def _text(completion) -> str:
+    """A completion as TRL passes it: a string, or chat messages (the last one's content)."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, list) and completion and isinstance(completion[-1], dict):
+        return str(completion[-1].get("content", ""))
+    return str(completion)
+
+
+class RewardContext:
+    """Scores each (completion, description) once and keeps the records for the other terms."""
+
+    def __init__(self, scorer: Scorer, cache_items: int = 4096):
+        self.scorer = scorer
+        self.cache_items = cache_items
+        self._cache: OrderedDict[tuple, ScoreRecord] = OrderedDict()
+        self.passes = 0  # scoring passes run (for tests and logs)
+
+    def records(self, prompts, completions, **columns) -> list[ScoreRecord]:
+        texts = [_text(c) for c in completions]
+        descriptions = columns.get("description") or [_text(p) for p in (prompts or [""] * len(texts))]
+        questions = columns.get("questions") or [None] * len(texts)
+        seeds = columns.get("seed")
+        keys = [(t, d, None if seeds is None else seeds[i]) for i, (t, d) in enumerate(zip(texts, descriptions))]
+        todo = [i for i, k in enumerate(keys) if k not in self._cache]
+        if todo:
+            self.passes += 1
+            recs = self.scorer.score(
+                [texts[i] for i in todo],
+                [descriptions[i] for i in todo],
+                seeds=None if seeds is None else [seeds[i] for i in todo],
+                questions=[questions[i] for i in todo],
+            )
+            for i, rec in zip(todo, recs):
+                self._cache[keys[i]] = rec
+            while len(self._cache) > self.cache_items:
+                self._cache.popitem(last=False)
+        return [self._cache[k] for k in keys]
+
+
+def build_rewards(names: list[str], config: ScorerConfig | None = None, scorer: Scorer | None = None) -> list:
+    """Build only the named reward callables, sharing one scorer and one record cache.
+
+    Args:
+        names: any of GETTERS' keys.
+        config: the scorer's settings (ignored when `scorer` is given).
+        scorer: an existing Scorer to share.
+
+    Returns:
+        Callables in the order of `names`.
+    """
+    unknown = [n for n in names if n not in GETTERS]
+    if unknown:
+        raise ConfigError(f"unknown reward {unknown[0]!r}; choose from {', '.join(GETTERS)}")
+    ctx = RewardContext(scorer or Scorer(config))
+    funcs = []
+    for name in names:
+        getter = GETTERS[name]
+
+        def reward(prompts=None, completions=None, _getter=getter, **columns):
+            return [_getter(r) for r in ctx.records(prompts, completions, **columns)]
+
+        reward.__name__ = name
+        reward.context = ctx
+        funcs.append(reward)
+    return funcs

@@ -1,0 +1,183 @@
+"""One scorer for training and evaluation: sanitize, render once, defend once, every term, combine.
+
+    from rewards.scorer import Scorer, ScorerConfig
+    records = Scorer(ScorerConfig()).score(completions, descriptions)
+
+A completion travels one way: raw text -> extract/sanitize -> render + defenses (one sandboxed,
+cached render per completion) -> OCR on the light and heavy images, the faithfulness and aesthetic
+terms on the heavy image -> `harmonic(vqa, aesthetic, 0.5) * ocr` -> x size factor, 0 if invalid.
+
+Where a model is not configured its offline stand-in takes its place and the record says so in
+`substitutions` (e.g. "vqa <- standin_faithfulness"); such a score is never reported as the metric.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+
+from svg_agent.render import RenderPool, default_pool
+from svg_agent.sanitize import sanitize
+
+from .formula import SizeConfig, competition_score, harmonic_mean, reward_value, size_factor
+from .ocr import OcrBackend, make_ocr_backend, ocr_term
+from .standin import standin_score
+
+
+@dataclass
+class ScorerConfig:
+    """What the scorer runs.
+
+    Args:
+        ocr_backend: "rapidocr", "tesseract", or None to skip the OCR term.
+        validity: "extracted": the SVG the model wrote must validate as written (after its
+            surrounding chat text is removed), else the reward is 0; "sanitized": score the
+            sanitized SVG and only log the raw validity.
+        size: the size-penalty settings.
+        render_timeout: seconds per render before the worker is killed.
+    """
+
+    ocr_backend: str | None = "rapidocr"
+    validity: str = "extracted"
+    size: SizeConfig = field(default_factory=SizeConfig)
+    render_timeout: float = 10.0
+
+    def __post_init__(self):
+        if self.validity not in ("extracted", "sanitized"):
+            raise ValueError("validity must be 'extracted' or 'sanitized'")
+
+
+@dataclass
+class ScoreRecord:
+    """Everything known about one completion's score."""
+
+    description: str
+    svg: str  # the sanitized SVG that was rendered
+    valid: bool  # passes the validity rule of the config
+    raw_valid: bool  # the completion text itself validated
+    bytes: int  # of the SVG the model wrote (extracted), or of the sanitized one
+    size_factor: float
+    ocr: float | None = None  # the reward's OCR factor (light and heavy images)
+    ocr_competition: float | None = None  # the competition's OCR factor (light image only)
+    hidden_text: bool = False
+    ocr_text: str = ""
+    aesthetic: float | None = None  # CLIP + LAION head / 10, when configured
+    vqa: float | None = None  # PaliGemma, when configured
+    standin_faithfulness: float | None = None
+    standin_quality: float | None = None
+    metric: float | None = None  # the competition's formula, only when every model term is real
+    reward: float = 0.0
+    substitutions: list[str] = field(default_factory=list)
+    error: str | None = None
+    components: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("svg")
+        return d
+
+
+def description_seed(description: str) -> int:
+    """A stable per-description seed for the defenses when no competition id set is given."""
+    return int(hashlib.sha256(description.encode("utf-8")).hexdigest()[:8], 16) % (2**31 - 1)
+
+
+class Scorer:
+    """Scores completions; models load lazily on first use.
+
+    Args:
+        config: ScorerConfig.
+        pool: a RenderPool to share (default: the process-wide pool).
+        ocr: an OcrBackend to use instead of building one from the config.
+    """
+
+    def __init__(self, config: ScorerConfig | None = None, pool: RenderPool | None = None, ocr: OcrBackend | None = None):
+        self.config = config or ScorerConfig()
+        self._pool = pool
+        self._ocr = ocr
+        self.aesthetic_model = None  # set to an object with .score(images) -> list[float]
+        self.vqa_model = None  # set to an object with .score(image, questions) -> float
+
+    @property
+    def pool(self) -> RenderPool:
+        return self._pool or default_pool()
+
+    @property
+    def ocr(self) -> OcrBackend | None:
+        if self._ocr is None and self.config.ocr_backend:
+            self._ocr = make_ocr_backend(self.config.ocr_backend)
+        return self._ocr
+
+    def score(self, completions, descriptions, *, seeds=None, questions=None) -> list[ScoreRecord]:
+        """Score completions (raw model text or SVG) against their descriptions.
+
+        Args:
+            completions: model outputs, one per description.
+            descriptions: the prompts' descriptions.
+            seeds: per-item seeds for the defenses (default: `description_seed`).
+            questions: per-item lists of {question, choices, answer}, or None.
+
+        Returns:
+            One ScoreRecord per completion.
+        """
+        completions, descriptions = list(completions), list(descriptions)
+        n = len(completions)
+        if len(descriptions) != n:
+            raise ValueError("one description per completion is needed")
+        seeds = list(seeds) if seeds is not None else [description_seed(d) for d in descriptions]
+        questions = list(questions) if questions is not None else [None] * n
+        cfg = self.config
+        records: list[ScoreRecord] = []
+        for text, desc in zip(completions, descriptions):
+            s = sanitize(text, max_bytes=cfg.size.budget)
+            if cfg.validity == "extracted":
+                valid, n_bytes = s.extracted_valid, _extracted_bytes(text, s)
+            else:
+                valid, n_bytes = not s.fallback, s.bytes
+            records.append(ScoreRecord(desc, s.svg, valid, s.raw_valid, n_bytes, size_factor(n_bytes, cfg.size)))
+        renders = self.pool.render_many([r.svg for r in records], defend=True, seeds=seeds)
+        for rec, render, qs in zip(records, renders, questions):
+            if not render.ok:
+                rec.error = render.error
+                rec.valid = False  # the competition fails a submission whose SVG does not render
+                continue
+            self._score_images(rec, render, qs)
+        return records
+
+    def _score_images(self, rec: ScoreRecord, render, qs) -> None:
+        image = render.defended
+        if self.ocr is not None:
+            o = ocr_term(self.ocr, render.ocr_image, image)
+            rec.ocr, rec.ocr_competition, rec.hidden_text = o.penalty, o.competition_penalty, o.hidden_text
+            rec.ocr_text = (o.text_light + " | " + o.text_heavy).strip(" |")
+        st = standin_score(image, rec.description, qs)
+        rec.standin_faithfulness, rec.standin_quality = st.standin_faithfulness, st.standin_quality
+        rec.components.update(st.components())
+        if self.aesthetic_model is not None:
+            rec.aesthetic = float(self.aesthetic_model.score([image])[0])
+        if self.vqa_model is not None and qs:
+            rec.vqa = float(self.vqa_model.score(image, qs))
+        vqa = rec.vqa
+        if vqa is None:
+            vqa = st.standin_faithfulness
+            rec.substitutions.append("vqa <- standin_faithfulness")
+        aesthetic = rec.aesthetic
+        if aesthetic is None:
+            aesthetic = st.standin_quality
+            rec.substitutions.append("aesthetic <- standin_quality")
+        ocr = rec.ocr if rec.ocr is not None else 1.0
+        if rec.ocr is None:
+            rec.substitutions.append("ocr skipped")
+        if rec.vqa is not None and rec.aesthetic is not None and rec.ocr_competition is not None:
+            rec.metric = competition_score(rec.vqa, rec.aesthetic, rec.ocr_competition)
+        combined = harmonic_mean(vqa, aesthetic, beta=0.5) * ocr
+        rec.components["combined"] = combined
+        rec.reward = reward_value(combined, valid=rec.valid, n_bytes=rec.bytes, config=self.config.size)
+
+
+def _extracted_bytes(text, s) -> int:
+    """Bytes of the SVG the model wrote (its first extracted SVG), or of the sanitized output."""
+    from svg_agent.extract import extract_candidates
+
+    found = extract_candidates(text, limit=1)
+    return len(found[0].encode("utf-8", "surrogatepass")) if found else s.bytes
