@@ -4,7 +4,8 @@ The competition reads text with PaliGemma on the *lightly* defended render and c
 `min(1, exp(4 - chars))`; the aesthetic and VQA models see the *heavily* defended one. The winning
 trick drew text that only appears after the heavy defenses: invisible to the OCR, readable by the
 VQA model. This reward reads both images and charges for the larger count, so hiding text from
-one of them gains nothing, and flags the gap as `hidden_text`.
+one of them gains nothing; text that only the heavy defenses reveal is flagged as `hidden_text`
+and charged with no free characters.
 
 Backends: `rapidocr` (PP-OCR ONNX models shipped in the PyPI wheel; runs offline), `tesseract`
 (Debian's tesseract-ocr through pytesseract), and `paligemma` (the competition's model; see
@@ -24,6 +25,7 @@ from svg_agent.errors import ConfigError
 from .formula import ocr_penalty
 
 FREE_CHARS = 4
+HIDDEN_MIN_CHARS = 3  # letters or digits read only after the heavy defenses
 
 
 class OcrBackend(Protocol):
@@ -112,7 +114,7 @@ class OcrResult:
 
     text_light: str  # read from the lightly defended render (what the competition's OCR sees)
     text_heavy: str  # read from the heavily defended render (what the VQA model sees)
-    penalty: float  # min(1, exp(4 - max(chars))) : the factor the reward applies
+    penalty: float  # min(1, exp(4 - max(chars))), or exp(-letters) for hidden text: the reward's factor
     competition_penalty: float  # the competition's own factor, from the light image only
     hidden_text: bool  # text the heavy defenses reveal that the light image hides
 
@@ -136,5 +138,15 @@ def ocr_term(backend: OcrBackend, light_image: np.ndarray, heavy_image: np.ndarr
     light = backend.read(light_image)
     heavy = backend.read(heavy_image)
     n_light, n_heavy = count_chars(light), count_chars(heavy)
-    hidden = n_heavy > free_chars and n_heavy > n_light
-    return OcrResult(light, heavy, ocr_penalty(max(n_light, n_heavy), free_chars), ocr_penalty(n_light, free_chars), hidden)
+    penalty = ocr_penalty(max(n_light, n_heavy), free_chars)
+    # Letters the heavy defenses reveal but the light image hides were put there on purpose:
+    # they get no free characters. Stray punctuation misread in a drawing does not count.
+    a_light, a_heavy = _alnum(light), _alnum(heavy)
+    hidden = a_heavy >= HIDDEN_MIN_CHARS and a_heavy > a_light + 1
+    if hidden:
+        penalty = min(penalty, ocr_penalty(a_heavy, free_chars=0))
+    return OcrResult(light, heavy, penalty, ocr_penalty(n_light, free_chars), hidden)
+
+
+def _alnum(text: str) -> int:
+    return sum(ch.isalnum() for ch in text)

@@ -4,6 +4,7 @@
     svg-agent validate [--json] [--gateway] FILE...
     svg-agent sanitize FILE [-o OUT] [--max-bytes N]
     svg-agent render FILE -o OUT.png [--size 384] [--defend] [--seed N]
+    svg-agent score --svgs submission.csv [--descriptions train.csv] [--questions q.parquet] -o scores.csv
     svg-agent demo [-o OUT_DIR]
 
 Heavy imports happen inside each command, so `--help` is instant.
@@ -104,6 +105,20 @@ def cmd_render(args) -> int:
     return 0
 
 
+def cmd_score(args) -> int:
+    from eval.metric import score_submission, summary_text, write_scores
+    from rewards.scorer import Scorer, ScorerConfig
+
+    scorer = Scorer(ScorerConfig(ocr_backend=None if args.ocr == "none" else args.ocr))
+    rows, summary = score_submission(args.svgs, args.descriptions, args.questions, scorer=scorer)
+    if args.output:
+        write_scores(rows, args.output)
+    print(summary_text(summary))
+    if args.output:
+        print(f"wrote {args.output} ({len(rows)} rows)")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -142,6 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ocr-output", help="with --defend, also write the image the OCR check sees")
     p.add_argument("--timeout", type=float, default=20.0, help="seconds before the render is killed")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("score", help="score a submission (id,svg) as the competition does")
+    p.add_argument("--svgs", required=True, help="CSV or parquet with columns id,svg")
+    p.add_argument("--descriptions", help="CSV with id,description (the offline faithfulness stand-in needs it)")
+    p.add_argument("--questions", help="the competition's questions (id,question,choices,answer; CSV or parquet)")
+    p.add_argument("--ocr", choices=["rapidocr", "tesseract", "none"], default="rapidocr", help="offline OCR backend")
+    p.add_argument("-o", "--output", help="write one row per id here (CSV)")
+    p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("demo", help="run the SVG core on the bundled examples and write a contact sheet")
     p.add_argument("-o", "--output", default="out/demo", help="output folder (default out/demo)")

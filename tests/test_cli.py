@@ -10,7 +10,7 @@ from reference_scorer import scorer_defend, scorer_render
 from svg_agent.cli import build_parser
 from svgs import NS, random_scene
 
-SUBCOMMANDS = ["validate", "sanitize", "render", "demo"]
+SUBCOMMANDS = ["validate", "sanitize", "render", "score", "demo"]
 
 
 def run(*args, stdin=None):
@@ -100,3 +100,34 @@ def test_demo_writes_contact_sheet_and_summary(tmp_path):
     assert any(not r["raw_valid"] for r in summary) and any(r["raw_valid"] for r in summary)
     sheet = Image.open(tmp_path / "demo" / "contact_sheet.png")
     assert sheet.size[0] > 600 and sheet.size[1] > 200 * len(summary)
+
+
+def test_score_a_submission_offline(tmp_path):
+    pytest.importorskip("rapidocr_onnxruntime")
+    from svg_agent.demo import example_files
+    from svgs import hidden_text_svg
+
+    ex = dict(example_files())
+    sub = tmp_path / "submission.csv"
+    import csv
+
+    with sub.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "svg"])
+        w.writerow(["b", ex["purple_forest_at_dusk.svg"].decode()])
+        w.writerow(["a", f'<svg {NS}><text>no</text></svg>'])
+        w.writerow(["c", hidden_text_svg()])
+    desc = tmp_path / "train.csv"
+    desc.write_text("id,description\nb,a purple forest at dusk\na,a red circle\nc,a gray wall\n")
+    q = tmp_path / "questions.csv"
+    q.write_text('id,question,choices,answer\nb,"[""What color is the forest?""]","[[""green"", ""purple""]]","[""purple""]"\n')
+    out = tmp_path / "scores.csv"
+    res = run("score", "--svgs", str(sub), "--descriptions", str(desc), "--questions", str(q), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "not the competition metric" in res.stdout and "2/3 valid" in res.stdout
+    rows = {r["id"]: r for r in csv.DictReader(out.open())}
+    assert rows["a"]["valid"] == "False" and float(rows["a"]["score"]) == 0.0
+    assert rows["b"]["score"] == "" and float(rows["b"]["offline_score"]) > 0.7  # no models: no metric
+    assert rows["c"]["hidden_text"] == "True" and float(rows["c"]["ocr"]) == 1.0
+    missing = run("score", "--svgs", str(tmp_path / "nope.csv"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr and "Traceback" not in missing.stderr

@@ -36,17 +36,19 @@ def test_text_free_drawings_are_not_charged(rapid):
     drawings = [sanitize(raw).svg for _, raw in example_files()] + [random_scene(s, 25) for s in range(4)]
     for svg in drawings:
         d = defended(svg)
-        assert ocr_term(rapid, d.ocr_image, d.image).penalty == 1.0
+        result = ocr_term(rapid, d.ocr_image, d.image)
+        assert result.penalty == 1.0 and not result.hidden_text
 
 
-def test_hidden_text_is_caught_where_the_competition_missed_it(rapid):
+@pytest.mark.parametrize("seed", [0, 2, 42, 1234, 2**30])
+def test_hidden_text_is_caught_where_the_competition_missed_it(rapid, seed):
     svg = hidden_text_svg()
     assert validate(svg).valid
-    d = defended(svg)
+    d = defended(svg, seed)
     result = ocr_term(rapid, d.ocr_image, d.image)
     assert result.competition_penalty == 1.0  # the light image hides the word from the metric's OCR
-    assert "HELLO" in result.text_heavy.replace(" ", "")  # the VQA model would read it
-    assert result.hidden_text and result.penalty < 0.4
+    assert result.text_heavy.replace(" ", "").startswith("HEL")  # the VQA model would read it
+    assert result.hidden_text and result.penalty < 0.05
 
 
 def test_backend_names_and_errors():

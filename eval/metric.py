@@ -1,0 +1,128 @@
+"""Score a submission (`id,svg`) the way the competition does.
+
+    svg-agent score --svgs submission.csv [--descriptions train.csv] [--questions questions.parquet] -o scores.csv
+
+Seeds come from the competition's rule (one draw per id, in sorted order, from RandomState(0)),
+so with the same id set the defended images are the metric's own. An SVG that fails validation
+scores 0 (the competition would fail the whole run). Without a VQA and an aesthetic model the
+`score` column stays empty; the offline stand-ins fill `offline_score`, which is not the metric.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+from pathlib import Path
+
+from rewards.scorer import Scorer, ScorerConfig
+from svg_agent.constraints import validate
+from svg_agent.defenses import description_seeds
+from svg_agent.errors import InputError
+
+COLUMNS = ["id", "valid", "bytes", "ocr", "aesthetic", "vqa", "score", "ocr_competition", "hidden_text",
+           "standin_faithfulness", "standin_quality", "offline_score", "substitutions", "error"]
+
+
+def read_table(path: str | Path) -> list[dict]:
+    """Rows of a CSV or parquet file as dicts."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{path}: no such file")
+    if p.suffix == ".parquet":
+        try:
+            import pandas as pd
+        except ImportError:
+            raise InputError(f"{path}: reading parquet needs pandas and pyarrow (pip install pandas pyarrow)") from None
+        return pd.read_parquet(p).to_dict("records")
+    with p.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _listish(value):
+    if isinstance(value, str) and value.strip().startswith("["):
+        return ast.literal_eval(value)
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+def load_questions(path: str | Path) -> dict[str, list[dict]]:
+    """Questions per id from the competition's files: one row per question, or list columns."""
+    out: dict[str, list[dict]] = {}
+    for row in read_table(path):
+        missing = {"id", "question", "choices", "answer"} - set(row)
+        if missing:
+            raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        qs, cs, ans = _listish(row["question"]), _listish(row["choices"]), _listish(row["answer"])
+        if isinstance(qs, list):  # the metric's solution format: lists per id
+            items = [{"question": q, "choices": list(c), "answer": a} for q, c, a in zip(qs, cs, ans)]
+        else:
+            items = [{"question": qs, "choices": list(cs), "answer": ans}]
+        out.setdefault(str(row["id"]), []).extend(items)
+    return out
+
+
+def score_submission(svgs: str | Path, descriptions: str | Path | None = None, questions: str | Path | None = None,
+                     scorer: Scorer | None = None) -> tuple[list[dict], dict]:
+    """Score every row of a submission file.
+
+    Returns:
+        (rows with COLUMNS, summary dict with means and what was substituted)
+    """
+    table = read_table(svgs)
+    if not table or not {"id", "svg"} <= set(table[0]):
+        raise InputError(f"{svgs}: needs the columns id,svg")
+    desc = {}
+    if descriptions:
+        desc = {str(r["id"]): r.get("description", "") for r in read_table(descriptions)}
+    qmap = load_questions(questions) if questions else {}
+    ids = [str(r["id"]) for r in table]
+    seeds = description_seeds(ids)
+    scorer = scorer or Scorer(ScorerConfig())
+    rows = []
+    ok = [i for i, r in enumerate(table) if validate(r["svg"] or "").valid]
+    records = scorer.score([table[i]["svg"] for i in ok], [desc.get(ids[i], "") for i in ok],
+                           seeds=[seeds[ids[i]] for i in ok], questions=[qmap.get(ids[i]) for i in ok])
+    by_index = dict(zip(ok, records))
+    for i, r in enumerate(table):
+        rec = by_index.get(i)
+        if rec is None:
+            rows.append({"id": ids[i], "valid": False, "bytes": len((r["svg"] or "").encode("utf-8", "surrogatepass")),
+                         "score": 0.0, "offline_score": 0.0, "error": validate(r["svg"] or "").summary})
+            continue
+        rows.append({
+            "id": ids[i], "valid": rec.valid, "bytes": rec.bytes, "ocr": rec.ocr_competition,
+            "aesthetic": rec.aesthetic, "vqa": rec.vqa, "score": rec.metric, "ocr_competition": rec.ocr_competition,
+            "hidden_text": rec.hidden_text, "standin_faithfulness": rec.standin_faithfulness,
+            "standin_quality": rec.standin_quality, "offline_score": rec.components.get("combined"),
+            "substitutions": "; ".join(rec.substitutions), "error": rec.error,
+        })
+    metric = [r["score"] for r in rows if r.get("score") is not None]
+    summary = {
+        "n": len(rows),
+        "valid": sum(bool(r["valid"]) for r in rows),
+        "score_mean": sum(metric) / len(metric) if len(metric) == len(rows) else None,
+        "offline_score_mean": sum(r["offline_score"] or 0.0 for r in rows) / max(1, len(rows)),
+        "hidden_text": sum(bool(r.get("hidden_text")) for r in rows),
+        "substitutions": sorted({s for r in rows for s in (r.get("substitutions") or "").split("; ") if s}),
+    }
+    return rows, summary
+
+
+def write_scores(rows: list[dict], path: str | Path) -> None:
+    with Path(path).open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
+
+
+def summary_text(summary: dict) -> str:
+    if summary["score_mean"] is not None:
+        head = f"score {summary['score_mean']:.4f} (competition metric)"
+    else:
+        head = ("score: n/a (no VQA and aesthetic model configured); "
+                f"offline stand-in mean {summary['offline_score_mean']:.4f}, not the competition metric")
+    return f"{head}; {summary['valid']}/{summary['n']} valid, {summary['hidden_text']} with hidden text; " + json.dumps(
+        {"substitutions": summary["substitutions"]})
