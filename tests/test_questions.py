@@ -1,0 +1,47 @@
+import pytest
+
+from rewards.questions import generate_questions
+from rewards.standin import standin_score
+from svg_agent.defenses import defend
+from svg_agent.demo import example_files
+from svg_agent.render import render_image
+from svg_agent.sanitize import sanitize
+
+
+@pytest.mark.parametrize(
+    "description, expected",
+    [
+        ("a purple forest at dusk", {"forest", "purple", "dusk"}),
+        ("crimson rectangles forming a chaotic grid", {"crimson", "rectangle"}),
+        ("gray wool coat with a faux fur collar", {"coat", "gray"}),
+        ("three white boats on a calm lake", {"3", "white", "boat"}),
+        ("", {"yes"}),
+    ],
+)
+def test_questions_are_in_the_competition_format_and_state_only_the_description(description, expected):
+    qs = generate_questions(description)
+    assert 1 <= len(qs) <= 4
+    for q in qs:
+        assert set(q) == {"question", "choices", "answer"}
+        assert len(q["choices"]) in (2, 4) and q["answer"] in q["choices"]
+        assert len(set(q["choices"])) == len(q["choices"])
+    assert expected <= {q["answer"] for q in qs}
+    assert generate_questions(description) == qs  # deterministic
+
+
+def test_wording_and_distractors():
+    qs = {q["answer"]: q for q in generate_questions("three white boats on a calm lake")}
+    assert qs["white"]["question"] == "What color are the boats?"
+    assert qs["3"]["question"] == "How many boats are there?"
+    coat = {q["answer"]: q for q in generate_questions("gray wool coat with a faux fur collar")}
+    assert coat["gray"]["question"] == "What color is the coat?"
+    purple = {q["answer"]: q for q in generate_questions("a purple forest at dusk")}["purple"]
+    assert all(c in ("purple", "red", "orange", "yellow", "green", "blue", "pink", "brown", "black", "white", "gray") for c in purple["choices"])
+
+
+def test_generated_questions_reward_the_faithful_drawing_in_the_standin():
+    ex = {n: sanitize(r).svg for n, r in example_files()}
+    qs = generate_questions("a purple forest at dusk")
+    good = standin_score(defend(render_image(ex["purple_forest_at_dusk.svg"]), 1).image, "", qs)
+    bad = standin_score(defend(render_image(ex["crimson_rectangles_chaotic_grid.svg"]), 1).image, "", qs)
+    assert good.standin_questions and min(good.standin_questions) > max(bad.standin_questions)
