@@ -30,6 +30,9 @@ class ScorerConfig:
 
     Args:
         ocr_backend: "rapidocr", "tesseract", or None to skip the OCR term.
+        aesthetic: None (offline: the drawing-quality stand-in takes its place), or the CLIP
+            weights for the real aesthetic score: open_clip's "openai" tag or a checkpoint path.
+        clip_model: the open_clip architecture for `aesthetic` (the metric's is ViT-L-14).
         validity: "extracted": the SVG the model wrote must validate as written (after its
             surrounding chat text is removed), else the reward is 0; "sanitized": score the
             sanitized SVG and only log the raw validity.
@@ -38,6 +41,8 @@ class ScorerConfig:
     """
 
     ocr_backend: str | None = "rapidocr"
+    aesthetic: str | None = None
+    clip_model: str = "ViT-L-14"
     validity: str = "extracted"
     size: SizeConfig = field(default_factory=SizeConfig)
     render_timeout: float = 10.0
@@ -95,7 +100,11 @@ class Scorer:
         self.config = config or ScorerConfig()
         self._pool = pool
         self._ocr = ocr
-        self.aesthetic_model = None  # set to an object with .score(images) -> list[float]
+        self.aesthetic_model = None  # an object with .score(images) -> list[float]
+        if self.config.aesthetic:
+            from .aesthetic import AestheticScorer
+
+            self.aesthetic_model = AestheticScorer(self.config.clip_model, self.config.aesthetic)
         self.vqa_model = None  # set to an object with .score(image, questions) -> float
 
     @property
