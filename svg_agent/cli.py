@@ -109,7 +109,8 @@ def cmd_score(args) -> int:
     from eval.metric import score_submission, summary_text, write_scores
     from rewards.scorer import Scorer, ScorerConfig
 
-    scorer = Scorer(ScorerConfig(ocr_backend=None if args.ocr == "none" else args.ocr))
+    scorer = Scorer(ScorerConfig(ocr_backend=None if args.ocr == "none" else args.ocr,
+                                 aesthetic=args.clip, clip_model=args.clip_model))
     rows, summary = score_submission(args.svgs, args.descriptions, args.questions, scorer=scorer)
     if args.output:
         write_scores(rows, args.output)
@@ -163,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--descriptions", help="CSV with id,description (the offline faithfulness stand-in needs it)")
     p.add_argument("--questions", help="the competition's questions (id,question,choices,answer; CSV or parquet)")
     p.add_argument("--ocr", choices=["rapidocr", "tesseract", "none"], default="rapidocr", help="offline OCR backend")
+    p.add_argument("--clip", help="CLIP weights for the aesthetic term: 'openai' (hub) or a local checkpoint")
+    p.add_argument("--clip-model", default="ViT-L-14", help="open_clip architecture (default ViT-L-14, the metric's)")
     p.add_argument("-o", "--output", help="write one row per id here (CSV)")
     p.set_defaults(func=cmd_score)
 

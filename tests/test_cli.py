@@ -131,3 +131,11 @@ def test_score_a_submission_offline(tmp_path):
     assert rows["c"]["hidden_text"] == "True" and float(rows["c"]["ocr"]) == 1.0
     missing = run("score", "--svgs", str(tmp_path / "nope.csv"))
     assert missing.returncode == 2 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_score_with_a_missing_clip_checkpoint_names_the_problem(tmp_path):
+    pytest.importorskip("torch")
+    sub = tmp_path / "s.csv"
+    sub.write_text('id,svg\na,"<svg xmlns=""http://www.w3.org/2000/svg""><rect width=""9"" height=""9""/></svg>"\n')
+    out = run("score", "--svgs", str(sub), "--ocr", "none", "--clip", str(tmp_path / "ViT-L-14.pt"))
+    assert out.returncode != 0 and "CLIP checkpoint not found" in out.stderr and "Traceback" not in out.stderr
