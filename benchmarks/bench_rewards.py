@@ -1,4 +1,4 @@
-"""python benchmarks/bench_rewards.py --out benchmarks/results/rewards.json [--n 60] [--repeats 2] [--step-repeats 1] [--seed 0] [--ocr-step-n 10] [--wait-idle 300]
+"""python benchmarks/bench_rewards.py --out benchmarks/results/rewards.json [--n 60] [--repeats 2] [--step-repeats 1] [--seed 0] [--ocr-step-n 8] [--wait-idle 300]
 
 Benchmarks the offline reward set (rewards/) on a deterministic, varied set of completions: the
 raw texts of _common.build_set (valid drawings, fenced/truncated/styled model output, <text>,
@@ -13,21 +13,24 @@ oversized), each paired with a plausible description from DESCRIPTIONS.
    batch, as TRL does, per step: (a) `build_rewards(names, scorer=...)`, one shared RewardContext
    (one scoring pass); (b) five separate Scorers, one per callable, on a pool with cache_items=0
    (nothing shared); (c) five separate Scorers on one pool with the render cache (renders shared,
-   OCR and stand-in repeated; without OCR only). Without OCR on the whole set; with OCR on the
-   first --ocr-step-n completions (the unshared case costs five OCR passes); best of --step-repeats
-   steps. Each step uses fresh
-   defense seeds (the `seed` column), so no step is served from an earlier step's caches.
+   OCR and stand-in repeated; without OCR only). Without OCR on the whole set; with OCR on
+   --ocr-step-n completions spread evenly over the set (the unshared case costs five OCR passes);
+   best of --step-repeats steps. Each step uses fresh defense seeds (the `seed` column), so no
+   step is served from an earlier step's caches.
 3. time split per completion, calling the pieces directly on the same items: sanitize,
    pool.render_many(defend=True) (per-item latency in the 2-worker pool, and wall / n), ocr_term
    with RapidOcrBackend (light and heavy reads apart), standin_score, and the combine arithmetic.
-   Plus RapidOCR's detector input size: its default config scales the 384 px image's short side up
-   to 736 px; the same reads with det_limit_side_len=384 are timed and compared for agreement.
+   Plus OCR engine options on a sample: the backend as rewards/ocr.py builds it vs. RapidOCR's
+   library defaults (detector input scaled up to 736 px) and vs. one onnxruntime thread (speed,
+   cores used, agreement), and a few rendered <text> probes read by both.
 4. memory: peak RSS of this process and of the pool workers (sum, largest), sampled every 20 ms in
    each timed phase (MemorySampler); `peak_memory` is the largest over the phases.
 
 Every timed phase reports `other_processes_cpu_share` (CPU used by other processes during it);
-with --wait-idle S the run first waits up to S seconds for an idle machine, and up to 30 s more
-before each section.
+with --wait-idle S the run first waits up to S seconds for an idle machine, up to 30 s more before
+each section, and a throughput pass or step during which other processes took over 10 % of the
+CPUs is retried after waiting up to 60 s for idle (at most 2 extra; `contended` says whether the
+kept figure still is).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
+    CANVAS,
     MemorySampler,
     build_set,
     command_line,
@@ -123,6 +127,32 @@ class EngineRecorder:
         return result, elapse
 
 
+CONTENDED = 0.10  # other processes' CPU share above which a timed pass counts as contended
+RETRY = {"wait_s": 0.0, "max_extra": 2}  # set from --wait-idle: retry contended passes after waiting
+RETRY_WAITED = [0.0]
+
+
+def clean_passes(run, repeats: int, label: str) -> tuple[dict, list, bool]:
+    """Call run(k) -> {"wall": s, "mem": MemorySampler dict, ...} for k = 0, 1, ... until `repeats`
+    passes ran with other processes under CONTENDED of the CPUs; with retries enabled (--wait-idle)
+    a contended pass is followed by a wait for idle and one more pass, at most RETRY["max_extra"]
+    extra. Returns (best pass, every pass, whether the best one was contended)."""
+    passes = []
+    bar = tqdm(desc=label, unit="pass", leave=False)
+    while True:
+        passes.append(run(len(passes)))
+        bar.update(1)
+        clean = [p for p in passes if p["mem"].get("other_processes_cpu_share", 0.0) < CONTENDED]
+        extra = RETRY["max_extra"] if RETRY["wait_s"] > 0 else 0
+        if len(clean) >= repeats or len(passes) >= repeats + extra:
+            break
+        if len(passes) >= repeats or not any(passes[-1] is p for p in clean):
+            RETRY_WAITED[0] += wait_idle(RETRY["wait_s"])["waited_s"]
+    bar.close()
+    best = min(clean or passes, key=lambda p: p["wall"])
+    return best, passes, not clean
+
+
 def stats(secs) -> dict:
     """latency_stats plus the mean, all in ms."""
     a = np.asarray(list(secs), float)
@@ -175,17 +205,19 @@ def bench_throughput(texts, descs, backend_name, repeats, shared_ocr) -> dict:
         pool.render_many(WARM_TEXTS[: 2 * WORKERS], defend=True, seeds=list(range(2 * WORKERS)))  # start the workers
         scorer.score(WARM_TEXTS[:1], WARM_DESCS[:1])  # first-call imports (the OCR model is already loaded)
         startup = time.perf_counter() - t0
-        passes = []
-        for _ in tqdm(range(repeats), desc=f"score {label}", unit="pass", leave=False):
+
+        def one(_k):
             gc.collect()
             with MemorySampler(children=True) as mem:
                 t = time.perf_counter()
                 recs = scorer.score(texts, descs)
                 wall = time.perf_counter() - t
-            passes.append((wall, mem.to_dict(), recs))
+            return {"wall": wall, "mem": mem.to_dict(), "recs": recs}
+
+        best, passes, contended = clean_passes(one, repeats, f"score {label}")
     finally:
         pool.close()
-    wall, mem, recs = min(passes, key=lambda p: p[0])
+    wall, mem, recs = best["wall"], best["mem"], best["recs"]
     rate = len(texts) / wall
     return {
         "config": f"ScorerConfig(ocr_backend={backend_name!r}), RenderPool(workers={WORKERS}, cache_items=0)",
@@ -193,7 +225,9 @@ def bench_throughput(texts, descs, backend_name, repeats, shared_ocr) -> dict:
         "completions_per_s": rnd(rate, 2),
         "ms_per_completion": rnd(1000 * wall / len(texts), 2),
         "wall_s": rnd(wall, 3),
-        "completions_per_s_all_passes": [rnd(len(texts) / p[0], 2) for p in passes],
+        "completions_per_s_all_passes": [rnd(len(texts) / p["wall"], 2) for p in passes],
+        "other_cpu_share_all_passes": [p["mem"].get("other_processes_cpu_share") for p in passes],
+        "contended": contended,
         "target_per_s": TARGETS[label],
         "target_met": bool(rate >= TARGETS[label]),
         "startup_s": rnd(startup, 3),
@@ -223,27 +257,30 @@ def bench_step(texts, descs, base_seeds, backend, repeats, step0: int, variants)
             # warm-up: start the workers (the OCR model is loaded already and shared, as in training)
             pool.render_many(WARM_TEXTS[: 2 * WORKERS], defend=True, seeds=list(range(2 * WORKERS)))
             contexts = {id(f.context): f.context for f in funcs}.values()
-            steps = []
-            for rep in tqdm(range(repeats), desc=f"step {variant}{' +ocr' if backend else ''}", unit="step", leave=False):
+
+            def one(k, funcs=funcs, contexts=contexts, pool=pool, variant=variant):
                 # fresh seeds per step: no render or record is reused from an earlier step
-                seeds = [s + 1_000_003 * (step0 + rep) for s in base_seeds]
+                seeds = [s + 1_000_003 * (step0 + k) for s in base_seeds]
                 passes0, rendered0 = sum(c.passes for c in contexts), pool.rendered
                 gc.collect()
                 with MemorySampler(children=True) as mem:
                     t = time.perf_counter()
                     vals = [f(prompts=prompts, completions=texts, description=descs, seed=seeds) for f in funcs]
                     wall = time.perf_counter() - t
-                steps.append({"wall": wall, "mem": mem.to_dict(), "scoring_passes": sum(c.passes for c in contexts) - passes0,
-                              "renders_run": pool.rendered - rendered0})
-                if rep == 0:
+                if k == 0:  # the same seeds in every variant: their values must agree
                     values[variant] = vals
+                return {"wall": wall, "mem": mem.to_dict(), "scoring_passes": sum(c.passes for c in contexts) - passes0,
+                        "renders_run": pool.rendered - rendered0}
+
+            best, steps, contended = clean_passes(one, repeats, f"step {variant}{' +ocr' if backend else ''}")
         finally:
             pool.close()
-        best = min(steps, key=lambda s: s["wall"])
         out[variant] = {
             "s_per_step": rnd(best["wall"], 3),
             "completions_per_s": rnd(n / best["wall"], 2),
             "s_per_step_all": [rnd(s["wall"], 3) for s in steps],
+            "other_cpu_share_all": [s["mem"].get("other_processes_cpu_share") for s in steps],
+            "contended": contended,
             "scoring_passes_per_step": best["scoring_passes"],
             "renders_run_per_step": best["renders_run"],
             **best["mem"],
@@ -369,35 +406,63 @@ def probe_svgs() -> list[str]:
     return out
 
 
-def bench_det_size(renders, ok, ocr_default, backend) -> dict:
-    """RapidOCR with det_limit_side_len=384 vs the default (736) on the same images."""
+def det_settings(engine) -> dict:
+    """The detector settings of a RapidOCR engine and the input size it gives a 384 px render."""
+    td = engine.text_det
+    shape = td.get_preprocess(CANVAS).resize(np.zeros((CANVAS, CANVAS, 3), np.uint8)).shape[:2]
+    return {"det_limit_side_len": td.limit_side_len, "det_limit_type": td.limit_type,
+            "detector_input_px_for_384": list(shape)}
+
+
+def bench_ocr_options(renders, ok, ocr_configured, backend, engine, n_sample: int = 20) -> dict:
+    """The OCR backend as rewards/ocr.py configures it vs. RapidOCR's library defaults and vs. one
+    onnxruntime thread, on an evenly spread sample of the set, plus text probes."""
     from rapidocr_onnxruntime import RapidOCR
 
-    small = RapidOcrBackend()
-    small._engine = RapidOCR(det_limit_side_len=384)
-    small.read(np.full((384, 384, 3), 255, np.uint8))
-    tb = TimedBackend(small)
-    out_small, s_secs, _ = timed(lambda i: ocr_term(tb, renders[i].ocr_image, renders[i].defended), ok, "ocr det384")
-    agree = sum(a.penalty == b.penalty and a.hidden_text == b.hidden_text for a, b in zip(ocr_default, out_small))
+    conf = det_settings(engine)
+    variants = {"configured (rewards/ocr.py)": backend}
+    lib = RapidOcrBackend()
+    lib._engine = RapidOCR()
+    variants["rapidocr_library_default"] = lib
+    one = RapidOcrBackend()
+    one._engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1,
+                           det_limit_side_len=conf["det_limit_side_len"], det_limit_type=conf["det_limit_type"])
+    variants["configured, 1 onnxruntime thread"] = one
+    blank = np.full((CANVAS, CANVAS, 3), 255, np.uint8)
+    for b in variants.values():
+        b.read(blank)
+    sample = ok[:: max(1, len(ok) // n_sample)][:n_sample]
+    ref = {i: o for i, o in zip(ok, ocr_configured)}
+    out = {}
+    for name, b in variants.items():
+        c0 = _own_cpu()
+        res, secs, wall = timed(lambda i: ocr_term(b, renders[i].ocr_image, renders[i].defended), sample, f"ocr {name}")
+        out[name] = {
+            **det_settings(b._engine),
+            "ocr_term": stats(secs),
+            "cores_used": rnd((_own_cpu() - c0) / wall, 2),
+            "same_penalty_and_hidden_flag_as_configured": f"{sum(r.penalty == ref[i].penalty and r.hidden_text == ref[i].hidden_text for r, i in zip(res, sample))}/{len(sample)}",
+        }
 
     with RenderPool(workers=WORKERS, cache_items=0) as pool:
         probes = pool.render_many(probe_svgs(), defend=True, seeds=list(range(len(PROBE_WORDS))))
     rows = []
     for w, r in zip(PROBE_WORDS, probes):
         row = {"word": w}
-        for name, b in (("default_736", backend), ("det_384", small)):
+        for name, b in (("configured", backend), ("library_default", lib)):
             t = time.perf_counter()
             o = ocr_term(b, r.ocr_image, r.defended)
             row[name] = {"ms": rnd(1000 * (time.perf_counter() - t), 1), "light": o.text_light, "heavy": o.text_heavy,
                          "penalty": rnd(o.penalty, 4)}
         rows.append(row)
     return {
-        "set": {"n": len(ok), "ocr_term_det384": stats(s_secs),
-                "same_penalty_and_hidden_flag_as_default": f"{agree}/{len(ok)}"},
+        "sample_n": len(sample),
+        **out,
         "text_probes": rows,
-        "note": "RapidOCR's config.yaml has Det limit_type=min, limit_side_len=736: a 384 px render is scaled up "
-                "to 736 px before detection. det_limit_side_len=384 detects at the render's own size. Probes: "
-                "one word of <text> at font sizes 10-40 px on a plain drawing, rendered and defended by the pool.",
+        "note": "ocr_term (light + heavy read) per completion on an evenly spread sample. RapidOCR's library config "
+                "(config.yaml: Det limit_type=min, limit_side_len=736) scales a 384 px render up to 736 px before "
+                "detection. cores_used = this process's CPU seconds / wall seconds. Probes: one word of <text> at "
+                "font sizes 10-40 px next to an orange circle, rendered and defended by the pool.",
     }
 
 
@@ -412,11 +477,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--step-repeats", type=int, default=1,
                     help="timed steps per variant in the five-callable comparison (fresh seeds each; best kept)")
-    ap.add_argument("--ocr-step-n", type=int, default=10, help="completions in the step comparison with OCR (default 10)")
+    ap.add_argument("--ocr-step-n", type=int, default=8, help="completions in the step comparison with OCR (default 8)")
     ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
                     help="first wait up to S seconds for other processes to leave the CPUs idle")
     args = ap.parse_args()
     idle = wait_idle(args.wait_idle) if args.wait_idle > 0 else None
+    RETRY["wait_s"] = min(60.0, args.wait_idle)
     t_start = time.perf_counter()
 
     raw = build_set(args.n, args.seed)
@@ -439,6 +505,7 @@ def main() -> None:
         "set": {c: cats.count(c) for c in dict.fromkeys(cats)},
     }
     backend, engine = warm_ocr_backend()  # one OCR model for every phase (loading is not per step)
+    report["ocr_backend_detector"] = {"backend": backend.name, **det_settings(engine)}
 
     # ---- 1. throughput -------------------------------------------------------------------------
     phase_wait(args, waits, "throughput")
@@ -467,7 +534,7 @@ def main() -> None:
     # ---- 3. time split per completion ------------------------------------------------------------
     phase_wait(args, waits, "split")
     split, (renders, ok, ocr_out) = bench_split(texts, descs, seeds, backend, engine)
-    split["ocr_detector_size"] = bench_det_size(renders, ok, ocr_out, backend)
+    split["ocr_engine_options"] = bench_ocr_options(renders, ok, ocr_out, backend, engine)
     report["time_split"] = split
     del renders
 
@@ -490,6 +557,7 @@ def main() -> None:
                          for k, v in report["throughput"].items()}
     report["load_at_end"] = load_info()
     report["total_seconds"] = rnd(time.perf_counter() - t_start, 1)
+    report["seconds_waiting_for_idle_after_start"] = rnd(sum(w["waited_s"] for w in waits) + RETRY_WAITED[0], 1)
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

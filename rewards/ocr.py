@@ -59,7 +59,10 @@ class RapidOcrBackend:
                 raise ConfigError(
                     "the rapidocr OCR backend needs rapidocr-onnxruntime: pip install 'svg-agent[rewards]'"
                 ) from exc
-            self._engine = RapidOCR()
+            # By default the detector upscales the short side to 736 px: 2.7x the time on a 384 px
+            # render for no gain (14 px text is still read). With type "max", rapidocr 1.4 keeps
+            # any image under 960 px at its own size.
+            self._engine = RapidOCR(det_limit_side_len=480, det_limit_type="max")
         return self._engine
 
     def read(self, image: np.ndarray) -> str:
