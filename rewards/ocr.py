@@ -8,8 +8,7 @@ one of them gains nothing; text that only the heavy defenses reveal is flagged a
 and charged with no free characters.
 
 Backends: `rapidocr` (PP-OCR ONNX models shipped in the PyPI wheel; runs offline), `tesseract`
-(Debian's tesseract-ocr through pytesseract), and `paligemma` (the competition's model; see
-rewards/paligemma.py once configured). Pick one with `make_ocr_backend(name)`.
+(Debian's tesseract-ocr through pytesseract), and `paligemma` (the competition's model, rewards/vqa.py). Pick one with `make_ocr_backend(name)`.
 """
 
 from __future__ import annotations
@@ -95,11 +94,17 @@ class TesseractBackend:
         return " ".join(re.findall(r"[A-Za-z0-9]{2,}", text))
 
 
-BACKENDS = {"rapidocr": RapidOcrBackend, "tesseract": TesseractBackend}
+def _paligemma(**kwargs):
+    from .vqa import PaliGemmaScorer
+
+    return PaliGemmaScorer(**kwargs)
+
+
+BACKENDS = {"rapidocr": RapidOcrBackend, "tesseract": TesseractBackend, "paligemma": _paligemma}
 
 
 def make_ocr_backend(name: str, **kwargs) -> OcrBackend:
-    """Build an OCR backend by name: rapidocr or tesseract."""
+    """Build an OCR backend by name: rapidocr, tesseract, or paligemma (kwargs: model_id, ...)."""
     try:
         return BACKENDS[name](**kwargs)
     except KeyError:

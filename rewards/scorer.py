@@ -33,6 +33,9 @@ class ScorerConfig:
         aesthetic: None (offline: the drawing-quality stand-in takes its place), or the CLIP
             weights for the real aesthetic score: open_clip's "openai" tag or a checkpoint path.
         clip_model: the open_clip architecture for `aesthetic` (the metric's is ViT-L-14).
+        vqa: None (offline: the faithfulness stand-in takes its place), or a PaliGemma hub id or
+            folder (the metric's is google/paligemma2-10b-mix-448); needs questions per item.
+        vqa_4bit: load the VQA model in 4-bit NF4 (CUDA), as the competition does.
         validity: "extracted": the SVG the model wrote must validate as written (after its
             surrounding chat text is removed), else the reward is 0; "sanitized": score the
             sanitized SVG and only log the raw validity.
@@ -43,6 +46,8 @@ class ScorerConfig:
     ocr_backend: str | None = "rapidocr"
     aesthetic: str | None = None
     clip_model: str = "ViT-L-14"
+    vqa: str | None = None
+    vqa_4bit: bool = False
     validity: str = "extracted"
     size: SizeConfig = field(default_factory=SizeConfig)
     render_timeout: float = 10.0
@@ -105,7 +110,11 @@ class Scorer:
             from .aesthetic import AestheticScorer
 
             self.aesthetic_model = AestheticScorer(self.config.clip_model, self.config.aesthetic)
-        self.vqa_model = None  # set to an object with .score(image, questions) -> float
+        self.vqa_model = None  # an object with .score(image, questions) -> float
+        if self.config.vqa:
+            from .vqa import PaliGemmaScorer
+
+            self.vqa_model = PaliGemmaScorer(self.config.vqa, load_in_4bit=self.config.vqa_4bit)
 
     @property
     def pool(self) -> RenderPool:

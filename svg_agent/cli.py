@@ -110,7 +110,8 @@ def cmd_score(args) -> int:
     from rewards.scorer import Scorer, ScorerConfig
 
     scorer = Scorer(ScorerConfig(ocr_backend=None if args.ocr == "none" else args.ocr,
-                                 aesthetic=args.clip, clip_model=args.clip_model))
+                                 aesthetic=args.clip, clip_model=args.clip_model,
+                                 vqa=args.vqa, vqa_4bit=args.vqa_4bit))
     rows, summary = score_submission(args.svgs, args.descriptions, args.questions, scorer=scorer)
     if args.output:
         write_scores(rows, args.output)
@@ -166,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ocr", choices=["rapidocr", "tesseract", "none"], default="rapidocr", help="offline OCR backend")
     p.add_argument("--clip", help="CLIP weights for the aesthetic term: 'openai' (hub) or a local checkpoint")
     p.add_argument("--clip-model", default="ViT-L-14", help="open_clip architecture (default ViT-L-14, the metric's)")
+    p.add_argument("--vqa", help="PaliGemma hub id or folder for the VQA term (the metric's: google/paligemma2-10b-mix-448)")
+    p.add_argument("--vqa-4bit", action="store_true", help="load the VQA model in 4-bit NF4 (CUDA), as the competition")
     p.add_argument("-o", "--output", help="write one row per id here (CSV)")
     p.set_defaults(func=cmd_score)
 

@@ -1,0 +1,42 @@
+"""Tiny random models built from configs, for tests that must not download anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def tiny_paligemma(folder: Path, seed: int = 0) -> Path:
+    """A randomly initialised PaliGemma (Gemma 2 text, SigLIP vision, 28 px images) and its
+    processor with a tokenizer trained here, saved to `folder` for from_pretrained."""
+    from rewards._torchvision import ensure_torchvision
+
+    ensure_torchvision()
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import (PaliGemmaConfig, PaliGemmaForConditionalGeneration, PaliGemmaProcessor,
+                              PreTrainedTokenizerFast, SiglipImageProcessor)
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    corpus = ["answer en Question: What color is the sky?\nChoices:\nA. blue\nB. red\nC. green\nD. yellow\n",
+              "ocr", "yes no", "Is there a red circle?"] * 20
+    alphabet = list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:?\n")
+    tok.train_from_iterator(corpus, trainers.BpeTrainer(
+        vocab_size=300, special_tokens=["<pad>", "<eos>", "<bos>", "<unk>", "<image>"], initial_alphabet=alphabet))
+    hf = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
+    image_processor = SiglipImageProcessor(size={"height": 28, "width": 28})
+    image_processor.image_seq_length = 4
+    processor = PaliGemmaProcessor(image_processor=image_processor, tokenizer=hf)
+    config = PaliGemmaConfig(
+        vision_config={"model_type": "siglip_vision_model", "hidden_size": 32, "intermediate_size": 64,
+                       "num_hidden_layers": 1, "num_attention_heads": 2, "image_size": 28, "patch_size": 14},
+        text_config={"model_type": "gemma2", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+                     "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16, "vocab_size": len(processor.tokenizer)},
+        image_token_index=processor.image_token_id, projection_dim=32)
+    torch.manual_seed(seed)
+    model = PaliGemmaForConditionalGeneration(config).eval()
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
