@@ -79,3 +79,18 @@ def test_missing_weights_are_a_clear_error(tmp_path):
         AestheticScorer(clip_pretrained=str(tmp_path / "missing.pt"), device="cpu").score([np.zeros((8, 8, 3), np.uint8)])
     with pytest.raises(ConfigError, match="aesthetic head not found"):
         load_head(tmp_path / "nohead.pth")
+
+
+def test_full_metric_path_with_tiny_models(tiny_clip, pool, tmp_path):
+    pytest.importorskip("transformers")
+    pytest.importorskip("rapidocr_onnxruntime")
+    from rewards.formula import competition_score
+    from tiny_models import tiny_paligemma
+
+    _, _, clip_path = tiny_clip
+    pg = tiny_paligemma(tmp_path / "pg")
+    s = Scorer(ScorerConfig(aesthetic=str(clip_path), clip_model="tiny-test", vqa=str(pg)), pool=pool)
+    qs = [{"question": "What color is the sky?", "choices": ["blue", "red"], "answer": "blue"}]
+    rec = s.score([random_scene(2, 8)], ["a blue sky"], questions=[qs])[0]
+    assert rec.substitutions == []
+    assert rec.metric == pytest.approx(competition_score(rec.vqa, rec.aesthetic, rec.ocr_competition))
