@@ -7,7 +7,8 @@
 TIFA-style: the subject, its colours, the setting or time of day, counts and shapes, each asked
 with the answer among distractors from the same category (shuffled by a seed from the text), plus
 one yes/no question. Questions name only what the description states, so a faithful drawing can
-answer all of them. An instruction-tuned LLM generator can replace this one when a model is there.
+answer all of them. `LLMQuestionGenerator` asks an instruction-tuned LLM (e.g. Gemma 3 1B-it) through
+transformers instead and tops its reply up with these rules.
 """
 
 from __future__ import annotations
@@ -126,3 +127,99 @@ def generate_questions(description: str, max_questions: int = 4) -> list[dict]:
     if not out:
         out.append({"question": "Does the image show a drawing?", "choices": ["yes", "no"], "answer": "yes"})
     return out[:max_questions]
+
+
+LLM_INSTRUCTION = (
+    'Write {n} multiple-choice questions that someone could answer by looking at a drawing of: "{description}". '
+    "Ask only about what the description states: the subject, colors, setting or time of day, counts, shapes, style. "
+    'Answer with one JSON object per line, {{"question": "...", "choices": ["...", "..."], "answer": "..."}}, '
+    'with either the two choices ["yes", "no"] or four choices, and the answer one of the choices.'
+)
+_JSON_RE = re.compile(r"\{[^{}]*\}")
+
+
+def parse_llm_questions(text: str) -> list[dict]:
+    """The well-formed questions in an LLM's reply (JSON objects; 2 or 4 distinct choices; answer among them)."""
+    import json
+
+    out, seen = [], set()
+    for m in _JSON_RE.finditer(text or ""):
+        try:
+            obj = json.loads(m.group())
+        except ValueError:
+            continue
+        q, choices, answer = obj.get("question"), obj.get("choices"), obj.get("answer")
+        if not (isinstance(q, str) and q.strip() and isinstance(choices, list) and isinstance(answer, str)):
+            continue
+        choices = [str(c).strip() for c in choices]
+        if len(choices) not in (2, 4) or len(set(choices)) != len(choices) or answer.strip() not in choices:
+            continue
+        key = q.strip().lower()
+        if key not in seen:
+            seen.add(key)
+            out.append({"question": q.strip(), "choices": choices, "answer": answer.strip()})
+    return out
+
+
+class LLMQuestionGenerator:
+    """Questions from an instruction-tuned LLM (e.g. google/gemma-3-1b-it) through transformers,
+    topped up with the rule-based generator when the reply has too few well-formed ones.
+
+    Args:
+        model_id: hub id or local folder of a causal LM with a chat template.
+        device: "cuda", "cpu" or None.
+        max_new_tokens: reply length limit.
+        model, tokenizer: already loaded objects (tests, or sharing the policy's model).
+    """
+
+    def __init__(self, model_id: str = "google/gemma-3-1b-it", device: str | None = None, max_new_tokens: int = 384,
+                 model=None, tokenizer=None):
+        self.model_id, self.device, self.max_new_tokens = model_id, device, max_new_tokens
+        self.model, self.tokenizer = model, tokenizer
+        self.last_reply = ""
+
+    def _load(self):
+        from svg_agent.errors import ConfigError
+
+        try:
+            import torch
+
+            from ._torchvision import ensure_torchvision
+
+            ensure_torchvision()
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError:
+            raise ConfigError("LLM questions need torch and transformers: pip install -c constraints.txt 'svg-agent[rewards]'") from None
+        if self.device is None:
+            self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        if self.model is None:
+            try:
+                self.tokenizer = AutoTokenizer.from_pretrained(self.model_id)
+                self.model = AutoModelForCausalLM.from_pretrained(self.model_id).to(self.device)
+            except OSError as exc:
+                raise ConfigError(f"could not load the question model {self.model_id}: {str(exc).splitlines()[0][:200]}") from None
+        self.model.eval()
+
+    def generate(self, description: str, max_questions: int = 4) -> list[dict]:
+        """Up to `max_questions` questions: the LLM's well-formed ones first, then rule-based."""
+        import torch
+
+        if self.model is None or self.tokenizer is None:
+            self._load()
+        text = LLM_INSTRUCTION.format(n=max_questions, description=description)
+        if getattr(self.tokenizer, "chat_template", None):
+            ids = self.tokenizer.apply_chat_template([{"role": "user", "content": text}], add_generation_prompt=True,
+                                                     return_tensors="pt", return_dict=True)
+        else:
+            ids = self.tokenizer(text, return_tensors="pt")
+        ids = {k: v.to(self.model.device) for k, v in ids.items()}
+        with torch.no_grad():
+            out = self.model.generate(**ids, max_new_tokens=self.max_new_tokens, do_sample=False)
+        self.last_reply = self.tokenizer.decode(out[0][ids["input_ids"].shape[-1]:], skip_special_tokens=True)
+        questions = parse_llm_questions(self.last_reply)[:max_questions]
+        for q in generate_questions(description, max_questions):
+            if len(questions) >= max_questions:
+                break
+            if q["question"].lower() not in {x["question"].lower() for x in questions}:
+                questions.append(q)
+        return questions

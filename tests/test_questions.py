@@ -45,3 +45,33 @@ def test_generated_questions_reward_the_faithful_drawing_in_the_standin():
     good = standin_score(defend(render_image(ex["purple_forest_at_dusk.svg"]), 1).image, "", qs)
     bad = standin_score(defend(render_image(ex["crimson_rectangles_chaotic_grid.svg"]), 1).image, "", qs)
     assert good.standin_questions and min(good.standin_questions) > max(bad.standin_questions)
+
+
+def test_parse_llm_questions_keeps_only_well_formed_ones():
+    from rewards.questions import parse_llm_questions
+
+    reply = """Here are the questions:
+{"question": "What color is the forest?", "choices": ["purple", "green", "blue", "red"], "answer": "purple"}
+{"question": "Is it night?", "choices": ["yes", "no"], "answer": "maybe"}
+{"question": "What time?", "choices": ["dusk", "dusk", "noon", "dawn"], "answer": "dusk"}
+{"question": "Three choices?", "choices": ["a", "b", "c"], "answer": "a"}
+{"question": "Is there a forest?", "choices": ["yes", "no"], "answer": "yes"}
+{"question": "what color is the forest?", "choices": ["purple", "green"], "answer": "purple"}
+{not json}"""
+    got = parse_llm_questions(reply)
+    assert [q["question"] for q in got] == ["What color is the forest?", "Is there a forest?"]
+
+
+def test_llm_generator_runs_a_tiny_gemma_and_tops_up_with_rules():
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from rewards.questions import LLMQuestionGenerator
+    from tiny_models import tiny_gemma3, tiny_tokenizer
+
+    tok = tiny_tokenizer(['{"question": "What color is the forest?", "choices": ["yes", "no"], "answer": "yes"}',
+                          "Write multiple-choice questions about a purple forest at dusk"])
+    gen = LLMQuestionGenerator(model=tiny_gemma3(tok), tokenizer=tok, device="cpu", max_new_tokens=12)
+    qs = gen.generate("a purple forest at dusk")
+    assert gen.last_reply != ""  # the model really ran
+    assert len(qs) == 4 and all(q["answer"] in q["choices"] and len(q["choices"]) in (2, 4) for q in qs)
+    assert {"forest", "purple", "dusk"} <= {q["answer"] for q in qs}  # topped up from the rule-based set
