@@ -10,11 +10,11 @@ scores 0 (the competition would fail the whole run). Without a VQA and an aesthe
 
 from __future__ import annotations
 
-import ast
 import csv
 import json
 from pathlib import Path
 
+from rewards.questions import load_questions, read_table
 from rewards.scorer import Scorer, ScorerConfig
 from svg_agent.constraints import validate
 from svg_agent.defenses import description_seeds
@@ -22,45 +22,6 @@ from svg_agent.errors import InputError
 
 COLUMNS = ["id", "valid", "bytes", "ocr", "aesthetic", "vqa", "score", "ocr_competition", "hidden_text",
            "standin_faithfulness", "standin_quality", "offline_score", "substitutions", "error"]
-
-
-def read_table(path: str | Path) -> list[dict]:
-    """Rows of a CSV or parquet file as dicts."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{path}: no such file")
-    if p.suffix == ".parquet":
-        try:
-            import pandas as pd
-        except ImportError:
-            raise InputError(f"{path}: reading parquet needs pandas and pyarrow (pip install pandas pyarrow)") from None
-        return pd.read_parquet(p).to_dict("records")
-    with p.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def _listish(value):
-    if isinstance(value, str) and value.strip().startswith("["):
-        return ast.literal_eval(value)
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return value
-
-
-def load_questions(path: str | Path) -> dict[str, list[dict]]:
-    """Questions per id from the competition's files: one row per question, or list columns."""
-    out: dict[str, list[dict]] = {}
-    for row in read_table(path):
-        missing = {"id", "question", "choices", "answer"} - set(row)
-        if missing:
-            raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-        qs, cs, ans = _listish(row["question"]), _listish(row["choices"]), _listish(row["answer"])
-        if isinstance(qs, list):  # the metric's solution format: lists per id
-            items = [{"question": q, "choices": list(c), "answer": a} for q, c, a in zip(qs, cs, ans)]
-        else:
-            items = [{"question": qs, "choices": list(cs), "answer": ans}]
-        out.setdefault(str(row["id"]), []).extend(items)
-    return out
 
 
 def score_submission(svgs: str | Path, descriptions: str | Path | None = None, questions: str | Path | None = None,

@@ -1,4 +1,4 @@
-"""Multiple-choice questions for any description, in the competition's format, with no model.
+"""Multiple-choice questions: the competition's files read as they are, and generated ones.
 
     from rewards.questions import generate_questions
     generate_questions("a purple forest at dusk")
@@ -13,9 +13,14 @@ transformers instead and tops its reply up with these rules.
 
 from __future__ import annotations
 
+import ast
+import csv
 import hashlib
 import random
 import re
+from pathlib import Path
+
+from svg_agent.errors import InputError
 
 from .standin import ACHROMATIC, COLORS, SHAPES
 
@@ -223,3 +228,42 @@ class LLMQuestionGenerator:
             if q["question"].lower() not in {x["question"].lower() for x in questions}:
                 questions.append(q)
         return questions
+
+
+def read_table(path: str | Path) -> list[dict]:
+    """Rows of a CSV or parquet file as dicts."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{path}: no such file")
+    if p.suffix == ".parquet":
+        try:
+            import pandas as pd
+        except ImportError:
+            raise InputError(f"{path}: reading parquet needs pandas and pyarrow (pip install pandas pyarrow)") from None
+        return pd.read_parquet(p).to_dict("records")
+    with p.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _listish(value):
+    if isinstance(value, str) and value.strip().startswith("["):
+        return ast.literal_eval(value)
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+def load_questions(path: str | Path) -> dict[str, list[dict]]:
+    """Questions per id from the competition's files: one row per question, or list columns."""
+    out: dict[str, list[dict]] = {}
+    for row in read_table(path):
+        missing = {"id", "question", "choices", "answer"} - set(row)
+        if missing:
+            raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        qs, cs, ans = _listish(row["question"]), _listish(row["choices"]), _listish(row["answer"])
+        if isinstance(qs, list):  # the metric's solution format: lists per id
+            items = [{"question": q, "choices": list(c), "answer": a} for q, c, a in zip(qs, cs, ans)]
+        else:
+            items = [{"question": qs, "choices": list(cs), "answer": ans}]
+        out.setdefault(str(row["id"]), []).extend(items)
+    return out

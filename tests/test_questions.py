@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from rewards.questions import generate_questions
@@ -75,3 +76,27 @@ def test_llm_generator_runs_a_tiny_gemma_and_tops_up_with_rules():
     assert gen.last_reply != ""  # the model really ran
     assert len(qs) == 4 and all(q["answer"] in q["choices"] and len(q["choices"]) in (2, 4) for q in qs)
     assert {"forest", "purple", "dusk"} <= {q["answer"] for q in qs}  # topped up from the rule-based set
+
+
+def test_reads_the_competitions_question_files(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    from rewards.questions import load_questions
+
+    # questions.parquet: one row per question, choices as an array
+    rows = pd.DataFrame({"id": ["a", "a", "b"], "question": ["Is it red?", "What shape?", "Is it night?"],
+                         "choices": [np.array(["yes", "no"]), np.array(["circle", "square", "star", "line"]), np.array(["yes", "no"])],
+                         "answer": ["yes", "circle", "no"]})
+    rows.to_parquet(tmp_path / "questions.parquet")
+    qs = load_questions(tmp_path / "questions.parquet")
+    assert qs["a"][1] == {"question": "What shape?", "choices": ["circle", "square", "star", "line"], "answer": "circle"}
+    assert len(qs["a"]) == 2 and qs["b"][0]["answer"] == "no"
+    # the metric's solution format: list literals per id
+    (tmp_path / "train.csv").write_text('id,question,choices,answer\nc,"[""Q1?"", ""Q2?""]","[[""yes"", ""no""], [""x"", ""y""]]","[""no"", ""y""]"\n')
+    qc = load_questions(tmp_path / "train.csv")
+    assert qc["c"] == [{"question": "Q1?", "choices": ["yes", "no"], "answer": "no"}, {"question": "Q2?", "choices": ["x", "y"], "answer": "y"}]
+    (tmp_path / "bad.csv").write_text("id,question\nx,y\n")
+    from svg_agent.errors import InputError
+
+    with pytest.raises(InputError, match="missing column"):
+        load_questions(tmp_path / "bad.csv")
