@@ -3,7 +3,7 @@
     from rewards.scorer import Scorer, ScorerConfig
     records = Scorer(ScorerConfig()).score(completions, descriptions)
 
-A completion travels one way: raw text -> extract/sanitize -> render + defenses (one sandboxed,
+A completion travels one way: raw text -> its first SVG (or the sanitized one) -> render + defenses (one sandboxed,
 cached render per completion) -> OCR on the light and heavy images, the faithfulness and aesthetic
 terms on the heavy image -> `harmonic(vqa, aesthetic, 0.5) * ocr` -> x size factor, 0 if invalid.
 
@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 
+from svg_agent.constraints import validate
+from svg_agent.extract import extract_candidates, to_text
 from svg_agent.render import RenderPool, default_pool
 from svg_agent.sanitize import sanitize
 
-from .formula import SizeConfig, competition_score, harmonic_mean, reward_value, size_factor
+from .formula import SizeConfig, competition_score, reward_value, size_factor
 from .ocr import OcrBackend, make_ocr_backend, ocr_term
 from .standin import standin_score
 
@@ -36,9 +38,9 @@ class ScorerConfig:
         vqa: None (offline: the faithfulness stand-in takes its place), or a PaliGemma hub id or
             folder (the metric's is google/paligemma2-10b-mix-448); needs questions per item.
         vqa_4bit: load the VQA model in 4-bit NF4 (CUDA), as the competition does.
-        validity: "extracted": the SVG the model wrote must validate as written (after its
-            surrounding chat text is removed), else the reward is 0; "sanitized": score the
-            sanitized SVG and only log the raw validity.
+        validity: "extracted": the first SVG the model wrote must validate as written (chat text
+            around it aside); it is rendered as written, like the competition, and an invalid one
+            scores 0. "sanitized": score the sanitized SVG and only log the raw validity.
         size: the size-penalty settings.
         render_timeout: seconds per render before the worker is killed.
     """
@@ -62,10 +64,10 @@ class ScoreRecord:
     """Everything known about one completion's score."""
 
     description: str
-    svg: str  # the sanitized SVG that was rendered
-    valid: bool  # passes the validity rule of the config
-    raw_valid: bool  # the completion text itself validated
-    bytes: int  # of the SVG the model wrote (extracted), or of the sanitized one
+    svg: str  # the SVG judged: the completion's first SVG as written, or the sanitized one
+    valid: bool  # passes the validity rule of the config (and rendered)
+    raw_valid: bool  # the completion text itself validated, chat text and all
+    bytes: int  # of the SVG judged
     size_factor: float
     ocr: float | None = None  # the reward's OCR factor (light and heavy images)
     ocr_competition: float | None = None  # the competition's OCR factor (light image only)
@@ -126,14 +128,20 @@ class Scorer:
             self._ocr = make_ocr_backend(self.config.ocr_backend)
         return self._ocr
 
-    def score(self, completions, descriptions, *, seeds=None, questions=None) -> list[ScoreRecord]:
+    def score(self, completions, descriptions, *, seeds=None, questions=None, as_submitted: bool = False) -> list[ScoreRecord]:
         """Score completions (raw model text or SVG) against their descriptions.
+
+        With validity "extracted" (the default) the SVG judged is the first one in the completion,
+        rendered exactly as written when it validates (the competition's picture) and scored 0,
+        unrendered, when it does not. With "sanitized" the sanitized SVG is rendered and scored.
 
         Args:
             completions: model outputs, one per description.
             descriptions: the prompts' descriptions.
             seeds: per-item seeds for the defenses (default: `description_seed`).
             questions: per-item lists of {question, choices, answer}, or None.
+            as_submitted: each completion is a submission's SVG text, judged as it stands
+                (no extraction): what `svg-agent score` does.
 
         Returns:
             One ScoreRecord per completion.
@@ -147,19 +155,32 @@ class Scorer:
         cfg = self.config
         records: list[ScoreRecord] = []
         for text, desc in zip(completions, descriptions):
-            s = sanitize(text, max_bytes=cfg.size.budget)
-            if cfg.validity == "extracted":
-                valid, n_bytes = s.extracted_valid, _extracted_bytes(text, s)
+            if cfg.validity == "sanitized" and not as_submitted:
+                s = sanitize(text, max_bytes=cfg.size.budget)
+                records.append(ScoreRecord(desc, s.svg, not s.fallback, s.raw_valid, s.bytes, size_factor(s.bytes, cfg.size)))
+                continue
+            if as_submitted:
+                svg = to_text(text) if isinstance(text, bytes) else text
+                raw_valid = validate(svg, max_bytes=cfg.size.budget).valid
             else:
-                valid, n_bytes = not s.fallback, s.bytes
-            records.append(ScoreRecord(desc, s.svg, valid, s.raw_valid, n_bytes, size_factor(n_bytes, cfg.size)))
-        renders = self.pool.render_many([r.svg for r in records], defend=True, seeds=seeds)
-        for rec, render, qs in zip(records, renders, questions):
+                found = extract_candidates(text, limit=1)
+                svg = found[0] if found else ""
+                stripped = text.strip() if isinstance(text, str) else to_text(text).strip()
+                raw_valid = bool(found) and validate(stripped, max_bytes=cfg.size.budget).valid
+            verdict = validate(svg, max_bytes=cfg.size.budget)
+            rec = ScoreRecord(desc, svg, verdict.valid, raw_valid, verdict.bytes, size_factor(verdict.bytes, cfg.size))
+            if not verdict.valid:
+                rec.error = verdict.summary
+            records.append(rec)
+        todo = [i for i, r in enumerate(records) if r.valid]
+        renders = self.pool.render_many([records[i].svg for i in todo], defend=True, seeds=[seeds[i] for i in todo])
+        for i, render in zip(todo, renders):
+            rec = records[i]
             if not render.ok:
                 rec.error = render.error
                 rec.valid = False  # the competition fails a submission whose SVG does not render
                 continue
-            self._score_images(rec, render, qs)
+            self._score_images(rec, render, questions[i])
         return records
 
     def _score_images(self, rec: ScoreRecord, render, qs) -> None:
@@ -188,14 +209,6 @@ class Scorer:
             rec.substitutions.append("ocr skipped")
         if rec.vqa is not None and rec.aesthetic is not None and rec.ocr_competition is not None:
             rec.metric = competition_score(rec.vqa, rec.aesthetic, rec.ocr_competition)
-        combined = harmonic_mean(vqa, aesthetic, beta=0.5) * ocr
+        combined = competition_score(vqa, aesthetic, ocr)
         rec.components["combined"] = combined
         rec.reward = reward_value(combined, valid=rec.valid, n_bytes=rec.bytes, config=self.config.size)
-
-
-def _extracted_bytes(text, s) -> int:
-    """Bytes of the SVG the model wrote (its first extracted SVG), or of the sanitized output."""
-    from svg_agent.extract import extract_candidates
-
-    found = extract_candidates(text, limit=1)
-    return len(found[0].encode("utf-8", "surrogatepass")) if found else s.bytes

@@ -31,7 +31,7 @@ COLORS: dict[str, tuple[int, int, int]] = {
     "gold": (230, 180, 30), "golden": (230, 180, 30), "ochre": (204, 119, 34), "green": (40, 160, 60),
     "emerald": (20, 160, 100), "lime": (150, 220, 40), "olive": (128, 128, 0), "mint": (160, 230, 190),
     "teal": (0, 128, 128), "turquoise": (64, 224, 208), "cyan": (0, 200, 220), "aqua": (0, 210, 230),
-    "blue": (30, 80, 220), "azure": (0, 127, 255), "sapphire": (15, 82, 186), "navy": (0, 0, 128),
+    "blue": (35, 105, 215), "azure": (0, 127, 255), "sapphire": (15, 82, 186), "navy": (0, 0, 128),
     "indigo": (75, 0, 130), "purple": (128, 40, 160), "violet": (140, 70, 200), "lavender": (180, 160, 230),
     "plum": (142, 69, 133), "magenta": (230, 0, 200), "pink": (250, 150, 190), "rose": (230, 90, 130),
     "brown": (130, 80, 40), "tan": (210, 180, 140), "beige": (230, 215, 180), "khaki": (195, 176, 145),
@@ -52,6 +52,9 @@ SHAPES = {
 }
 # A named colour scores 0 below 1 % of the image (edge pixels, JPEG noise) and 1 from 5 %.
 COVERAGE_FLOOR, COVERAGE_FULL = 0.01, 0.05
+# The named colours and neutral (black/white/gray) areas should explain the picture: no credit
+# below 30 % of its flat pixels, full credit from 75 %.
+PRECISION_FLOOR, PRECISION_FULL = 0.3, 0.75
 COLOR_DELTA_E = 22.0
 SIDE = 64  # the analysis works on a small copy of the image: colours and shapes survive
 
@@ -66,6 +69,8 @@ class ColorTerm:
     name: str  # e.g. "dark blue"
     prototypes: np.ndarray  # k x 3 CIELAB
     achromatic: tuple[float, float] | None = None  # lightness range for black/white/gray
+    base: tuple[float, float, float] | None = None  # the colour word's own Lab value
+    lightness: tuple[float, float] = (0.0, 100.0)  # the hue family's lightness range
 
 
 def parse_colors(description: str) -> list[ColorTerm]:
@@ -90,14 +95,16 @@ def parse_colors(description: str) -> list[ColorTerm]:
         elif mod in LIGHT:
             grid = [(dl, c) for dl in (10, 20, 30) for c in (0.3, 0.55)]
         elif mod in BRIGHT:
-            grid = [(dl, c) for dl in (-5, 5) for c in (1.0, 1.2)]
+            grid = [(dl, c) for dl in (-5, 5) for c in (1.0, 1.3)]
         else:
-            grid = [(dl, c) for dl in (-25, -12, 0, 12) for c in (0.65, 1.0)]
+            grid = [(dl, c) for dl in (-25, -12, 0, 12) for c in (0.65, 1.0, 1.3)]
         protos = np.array([[np.clip(base[0] + dl, 5, 97), base[1] * c, base[2] * c] for dl, c in grid], np.float32)
         name = f"{mod} {w}" if mod in DARK | LIGHT | BRIGHT else w
+        L0 = float(base[0])
+        span = (5.0, L0 - 5) if mod in DARK else (L0 + 5, 99.0) if mod in LIGHT else (L0 - 30, L0 + 45)
         if name not in seen:
             seen.add(name)
-            out.append(ColorTerm(name, protos))
+            out.append(ColorTerm(name, protos, None, tuple(float(v) for v in base), span))
     return out
 
 
@@ -111,14 +118,34 @@ def parse_shapes(description: str) -> list[str]:
     return found
 
 
-def color_coverage(lab: np.ndarray, term: ColorTerm) -> float:
-    """Share of pixels (rows of a N x 3 Lab array; NaN rows never match) that match a colour term."""
+def _matches(lab: np.ndarray, term: ColorTerm) -> np.ndarray:
+    """Per pixel (rows of a N x 3 Lab array; NaN rows never match): does it show this colour?
+
+    Near a prototype in CIELAB, or of the same hue family: hue within 28 degrees, lightness from 30
+    below to 45 above the base colour's, at least a third of its chroma (a light sky is blue).
+    """
     if term.achromatic is not None:
         lo, hi = term.achromatic
         chroma = np.hypot(lab[:, 1], lab[:, 2])
-        return float(((lab[:, 0] >= lo) & (lab[:, 0] <= hi) & (chroma < 14)).mean())
+        return (lab[:, 0] >= lo) & (lab[:, 0] <= hi) & (chroma < 14)
     d = np.linalg.norm(lab[:, None, :] - term.prototypes[None, :, :], axis=2).min(axis=1)
-    return float((d < COLOR_DELTA_E).mean())  # NaN rows (edge pixels) never match
+    near = d < COLOR_DELTA_E
+    if term.base is None:
+        return near
+    L0, a0, b0 = term.base
+    c0 = float(np.hypot(a0, b0))
+    if c0 < 25:  # browns, beiges, greys-with-a-tint: hue alone would not separate them
+        return near
+    hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]) - np.arctan2(b0, a0))
+    hue = (hue + 180) % 360 - 180
+    lo, hi = term.lightness
+    family = (np.abs(hue) < 28) & (np.hypot(lab[:, 1], lab[:, 2]) > c0 / 3) & (lab[:, 0] >= lo) & (lab[:, 0] <= hi)
+    return near | family
+
+
+def color_coverage(lab: np.ndarray, term: ColorTerm) -> float:
+    """Share of pixels (rows of a N x 3 Lab array; NaN rows never match) that match a colour term."""
+    return float(_matches(lab, term).mean())
 
 
 def coverage_score(coverage: float) -> float:
@@ -199,11 +226,14 @@ class StandinResult:
     standin_colors: dict[str, float] = field(default_factory=dict)  # named colour -> coverage
     standin_shapes: dict[str, bool] = field(default_factory=dict)
     standin_questions: list[float] = field(default_factory=list)
+    standin_color_precision: float | None = None  # share of flat pixels the named colours explain
 
     def components(self) -> dict[str, float]:
         out = {"standin_faithfulness": self.standin_faithfulness, "standin_quality": self.standin_quality}
         if self.standin_colors:
-            out["standin_color"] = float(np.mean([coverage_score(c) for c in self.standin_colors.values()]))
+            recall = float(np.mean([coverage_score(c) for c in self.standin_colors.values()]))
+            precision = 1.0 if self.standin_color_precision is None else self.standin_color_precision
+            out["standin_color"] = recall * float(np.clip((precision - PRECISION_FLOOR) / (PRECISION_FULL - PRECISION_FLOOR), 0.0, 1.0))
         if self.standin_shapes:
             out["standin_shape"] = float(np.mean(list(self.standin_shapes.values())))
         if self.standin_questions:
@@ -263,7 +293,8 @@ def standin_score(image: np.ndarray, description: str, questions: list[dict] | N
     grad = np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1)).ravel()
     lab = np.where((grad < 60)[:, None], lab, np.nan)
     quality = drawing_quality(small, shares)
-    colors = {t.name: color_coverage(lab, t) for t in parse_colors(description)}
+    terms = parse_colors(description)
+    colors = {t.name: color_coverage(lab, t) for t in terms}
     detected = detect_shapes(labels, shares)
     shapes = {s: s in detected for s in parse_shapes(description)}
     answers = []
@@ -272,6 +303,15 @@ def standin_score(image: np.ndarray, description: str, questions: list[dict] | N
         if p is not None:
             answers.append(p)
     result = StandinResult(0.0, quality, colors, shapes, answers)
+    if terms:
+        # Precision: how much of the picture the named colours (and neutral backgrounds) explain,
+        # so that painting every colour at once does not pass for a drawing of any description.
+        neutral = [ColorTerm(k, np.zeros((0, 3), np.float32), v) for k, v in ACHROMATIC.items() if k != "grey"]
+        explained = np.zeros(len(lab), bool)
+        for t in terms + neutral:
+            explained |= _matches(lab, t)
+        flat = ~np.isnan(lab[:, 0])
+        result.standin_color_precision = float(explained[flat].mean()) if flat.any() else 0.0
     parts = [v for k, v in result.components().items() if k not in ("standin_faithfulness", "standin_quality")]
     result.standin_faithfulness = quality * (float(np.mean(parts)) if parts else 0.5)
     return result

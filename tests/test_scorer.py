@@ -66,3 +66,24 @@ def test_trl_callables_share_one_pass(pool):
 def test_unknown_reward_name_is_a_clear_error():
     with pytest.raises(ConfigError, match="unknown reward 'clip'"):
         build_rewards(["reward", "clip"])
+
+
+def test_a_tiny_valid_svg_cannot_front_for_a_big_invalid_one(scorer):
+    tiny = f'<svg {NS} viewBox="0 0 9 9"><rect width="9" height="9" fill="#fff"/></svg>'
+    big = FOREST.replace("<rect", '<rect style="opacity:1"', 1)
+    assert not __import__("svg_agent").validate(big).valid
+    front, alone = scorer.score([tiny + "\n" + big, big], [DESC, DESC])
+    assert front.svg == tiny and front.reward < 0.05  # judged on the SVG it wrote first
+    assert not alone.valid and alone.reward == 0.0
+
+
+def test_valid_svgs_are_rendered_as_written(scorer, pool):
+    # No background: the competition sees black where the canvas is transparent; sanitize would
+    # paint it white. The stand-in's colour check tells which picture was scored.
+    svg = f'<svg {NS} viewBox="0 0 100 100" color="red"><circle cx="50" cy="50" r="30" fill="currentColor"/></svg>'
+    desc = "a red circle on a black background"
+    as_written = scorer.score([svg], [desc], as_submitted=True)[0]
+    assert as_written.svg == svg and as_written.valid
+    assert as_written.components["standin_color"] == 1.0
+    sanitized = Scorer(ScorerConfig(validity="sanitized", ocr_backend=None), pool=pool).score([svg], [desc])[0]
+    assert sanitized.components["standin_color"] < 1.0
