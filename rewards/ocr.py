@@ -126,10 +126,6 @@ class OcrResult:
     competition_penalty: float  # the competition's own factor, from the light image only
     hidden_text: bool  # text the heavy defenses reveal that the light image hides
 
-    @property
-    def chars(self) -> int:
-        return max(count_chars(self.text_light), count_chars(self.text_heavy))
-
 
 def ocr_term(backend: OcrBackend, light_image: np.ndarray, heavy_image: np.ndarray, free_chars: int = FREE_CHARS) -> OcrResult:
     """Read both defended images and charge for the text in either.

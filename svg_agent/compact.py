@@ -12,8 +12,8 @@ import re
 NUMBER_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _PATH_TOKEN_RE = re.compile(r"([MmZzLlHhVvCcSsQqTtAa])|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|([\s,]+)|(.)")
 _ARITY = {"M": 2, "L": 2, "H": 1, "V": 1, "C": 6, "S": 4, "Q": 4, "T": 2, "A": 7, "Z": 0}
-# Coordinates beyond this are clamped: no drawing needs them and cairo misbehaves near 2**31.
-COORD_LIMIT = 100_000.0
+# Coordinates beyond this are clamped: cairo's 24.8 fixed point ends near 8.4 million.
+COORD_LIMIT = 1_000_000.0
 
 
 def fmt(x: float, precision: int) -> str:

@@ -40,8 +40,8 @@ def render_png(svg: str, size: int = CANVAS) -> bytes:
     """
     import cairosvg
 
-    if "viewBox" not in svg:
-        svg = svg.replace("<svg", f'<svg viewBox="0 0 {size} {size}"')
+    if "viewBox" not in svg:  # the scorer always inserts 384, whatever size it resizes to
+        svg = svg.replace("<svg", f'<svg viewBox="0 0 {CANVAS} {CANVAS}"')
     return cairosvg.svg2png(bytestring=svg.encode("utf-8"))
 
 
@@ -59,7 +59,7 @@ def render_resvg(svg: str, size: int = CANVAS) -> Image.Image:
     import resvg_py
 
     if "viewBox" not in svg:
-        svg = svg.replace("<svg", f'<svg viewBox="0 0 {size} {size}"')
+        svg = svg.replace("<svg", f'<svg viewBox="0 0 {CANVAS} {CANVAS}"')
     png = resvg_py.svg_to_bytes(svg_string=svg, skip_system_fonts=True)
     return Image.open(io.BytesIO(bytes(png))).convert("RGB").resize((size, size))
 
@@ -108,6 +108,7 @@ def _worker_main(read_fd: int, write_fd: int, memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):
         pass
+    import cairosvg  # noqa: F401  (imported before the first job, so its clock does not pay for it)
     import cv2
 
     cv2.setNumThreads(1)
@@ -188,13 +189,19 @@ class RenderPool:
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, RenderResult] = OrderedDict()
         self._closed = False
+        self.processes: list[subprocess.Popen] = []  # every worker process started, for shutdown
 
     def _acquire(self) -> _Worker:
         with self._lock:
             if self._idle.empty() and self._started < self.workers:
                 self._started += 1
-                return _Worker(self.memory_mb)
+                return self._spawn()
         return self._idle.get()
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self.memory_mb)
+        self.processes = [p for p in self.processes if p.poll() is None] + [worker.proc]
+        return worker
 
     @staticmethod
     def key(svg: str, size: int, defend: bool, seed: int | None) -> str:
@@ -211,15 +218,23 @@ class RenderPool:
             status, payload = worker.run((svg, size, defend, seed), self.timeout)
         except TimeoutError:
             worker.kill()
-            worker = _Worker(self.memory_mb)
+            worker = self._spawn()
             return RenderResult(False, error=f"render timed out after {self.timeout:g} s", seconds=time.perf_counter() - t0)
         except (EOFError, OSError, BrokenPipeError):
             worker.kill()
             code = worker.proc.returncode
-            worker = _Worker(self.memory_mb)
+            worker = self._spawn()
             return RenderResult(False, error=f"renderer crashed (exit code {code})", seconds=time.perf_counter() - t0)
+        except BaseException:
+            # Its reply may still be in the pipe: never hand this worker to the next caller.
+            worker.kill()
+            worker = self._spawn()
+            raise
         finally:
-            self._idle.put(worker)
+            if self._closed:
+                worker.stop()  # close() ran while this render was in flight
+            else:
+                self._idle.put(worker)
         seconds = time.perf_counter() - t0
         if status != "ok":
             return RenderResult(False, error=payload, seconds=seconds)
@@ -271,8 +286,10 @@ class RenderPool:
                 bar.close()
             with self._lock:
                 for k in todo:
-                    if results[k].ok or "crashed" not in (results[k].error or ""):
-                        self._cache[k] = results[k]  # a crash may be the machine's fault: retry it
+                    error = results[k].error or ""
+                    # A crash or a timeout may be the machine's fault (load, a cold worker): retry it.
+                    if results[k].ok or not ("crashed" in error or "timed out" in error):
+                        self._cache[k] = results[k]
                 while len(self._cache) > self.cache_items:
                     self._cache.popitem(last=False)
         return [results[k] for k in keys]
@@ -289,6 +306,10 @@ class RenderPool:
             except queue.Empty:
                 break
             w.stop()
+        for proc in self.processes:  # any worker still running a render when close() came
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
 
     def __enter__(self) -> "RenderPool":
         return self

@@ -37,7 +37,6 @@ _URL_ATTRS = ("fill", "stroke", "filter", "clip-path", "mask", "marker-start", "
 _DOCTYPE_RE = re.compile(r"<!DOCTYPE(?:[^\[>]|\[[^\]]*\])*>|<!ENTITY[^>]*>", re.I)
 MAX_DEPTH = 48
 MAX_RENDER_NODES = 20_000
-_SHAPE_TAGS = DRAWABLE | {"g", "svg", "symbol", "defs"}
 
 
 @dataclass(frozen=True)
@@ -169,8 +168,8 @@ def _convert(el, allowed: dict, rules, notes: list[str], depth: int) -> Node | N
             notes.append("dropped external href")
             continue
         node.attrs[name] = value
-    if node.attrs.get("display", "").strip() == "none":
-        return None
+    if tag in DRAWABLE and node.attrs.get("display", "").strip() == "none":
+        return None  # not drawn; containers stay, since gradients inside them are still usable
     for child in el:
         if not isinstance(child.tag, str):
             continue  # entity references, comments, processing instructions
@@ -183,17 +182,24 @@ def _convert(el, allowed: dict, rules, notes: list[str], depth: int) -> Node | N
 
 
 def _draws(node: Node) -> bool:
-    """False for shapes that cannot paint anything (zero radius, zero size, no geometry)."""
+    """False for shapes that cannot paint anything (zero or missing size, no geometry).
+
+    Lengths with units or percentages are taken to draw: only plain non-positive numbers don't.
+    """
     a, t = node.attrs, node.tag
+
+    def positive(name: str) -> bool:
+        if name not in a:
+            return False
+        v = number(a[name])
+        return v is None or v > 0
+
     if t == "rect":
-        w, h = number(a.get("width")), number(a.get("height"))
-        return not ((w is not None and w <= 0) or (h is not None and h <= 0) or "width" not in a or "height" not in a)
+        return positive("width") and positive("height")
     if t == "circle":
-        r = number(a.get("r"))
-        return r is not None and r > 0
+        return positive("r")
     if t == "ellipse":
-        rx, ry = number(a.get("rx")), number(a.get("ry"))
-        return rx is not None and ry is not None and rx > 0 and ry > 0
+        return positive("rx") and positive("ry")
     if t == "path":
         return bool(a.get("d", "").strip())
     if t in ("polygon", "polyline"):
@@ -215,8 +221,9 @@ def _fix_references(root: Node, notes: list[str]) -> None:
             if m and m.group(1) in ids:
                 continue
             fallback = m.group(2).strip() if m else ""
-            if fallback and name in ("fill", "stroke"):
-                node.attrs[name] = fallback
+            if name in ("fill", "stroke"):
+                # A paint server that does not exist paints nothing (cairosvg and browsers agree).
+                node.attrs[name] = fallback or "none"
             else:
                 del node.attrs[name]
         href = node.attrs.get("href")
@@ -294,9 +301,9 @@ def _normalize_root(root: Node, scorer_inserts_viewbox: bool) -> None:
         root.attrs["height"] = str(CANVAS)
         if abs(vw / vh - 1) > 1e-6:
             root.attrs["preserveAspectRatio"] = "none"  # the scorer stretches to a square
-    for k in ("fill", "stroke", "opacity", "transform", "stroke-width", "fill-opacity"):
-        if k in a:
-            root.attrs[k] = a[k]
+    for k, v in a.items():  # presentation attributes the whole drawing inherits
+        if k not in ("viewBox", "width", "height", "preserveAspectRatio", "xmlns"):
+            root.attrs[k] = v
     if not _has_background(root, x, y, vw, vh):
         bg = {"x": f"{x:.6g}", "y": f"{y:.6g}", "width": f"{vw:.6g}", "height": f"{vh:.6g}", "fill": "#fff"}
         root.children.insert(0, Node("rect", bg))

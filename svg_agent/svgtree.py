@@ -134,8 +134,11 @@ def format_attr(tag: str, name: str, value: str, precision: int) -> str | None:
 def serialize(root: Node, precision: int, *, drop_defaults: bool = True) -> str:
     """Write the tree as compact SVG text (no whitespace between elements)."""
     out: list[str] = []
+    # Content reached through <use> inherits from the <use>, not from its own ancestors.
+    used = {n.attrs["href"][1:] for n in root.iter() if n.attrs.get("href", "").startswith("#")}
 
     def emit(node: Node, inherited: frozenset[str], in_defs: bool) -> None:
+        in_defs = in_defs or node.attrs.get("id") in used
         attrs = []
         set_here = set()
         defaults = ELEMENT_DEFAULTS.get(node.tag, {})
@@ -150,7 +153,7 @@ def serialize(root: Node, precision: int, *, drop_defaults: bool = True) -> str:
                     continue
                 if name == "opacity" and v == "1":
                     continue
-                # Content under <defs> inherits from where it is used, not from its ancestors.
+                # Content under <defs> or used by <use> inherits from where it is used.
                 if INHERITED_DEFAULTS.get(name) == v and name not in inherited and not in_defs:
                     continue
             set_here.add(name)

@@ -84,3 +84,36 @@ def test_cached_arrays_cannot_be_changed_by_a_caller(pool):
     with pytest.raises(ValueError):
         first.image[:] = 0
     assert pool.render(svg).image.max() > 0
+
+
+def test_timeouts_are_not_cached():
+    with RenderPool(workers=1, timeout=1.0) as pool:
+        bomb = use_bomb(8, 10)
+        assert not pool.render(bomb).ok
+        again = pool.render(bomb)
+        assert not again.ok and not again.cached  # tried again, not served from the cache
+
+
+def test_close_stops_workers_that_were_busy():
+    import threading
+
+    pool = RenderPool(workers=2, timeout=3.0)
+    t = threading.Thread(target=pool.render_many, args=([use_bomb(8, 10), use_bomb(8, 9)],))
+    t.start()
+    import time
+
+    time.sleep(1.0)  # both workers are busy with a bomb now
+    started = list(pool.processes)
+    assert len(started) == 2 and all(p.poll() is None for p in started)
+    pool.close()
+    t.join(timeout=30)
+    assert not t.is_alive()
+    assert all(p.poll() is not None for p in pool.processes + started)  # no worker outlives close()
+
+
+def test_other_sizes_keep_the_scorers_inserted_viewbox():
+    svg = f'<svg {NS} width="100" height="100"><rect x="200" y="200" width="184" height="184" fill="red"/></svg>'
+    big, small = render_image(svg), render_image(svg, size=96)
+    # The red square sits at 200..384 of the inserted 384 viewBox, at any output size.
+    assert np.abs(np.asarray(small, float) - np.asarray(big.resize((96, 96)), float)).mean() < 2
+    assert tuple(np.asarray(small)[80, 80]) == (255, 0, 0) and tuple(np.asarray(small)[30, 30]) == (0, 0, 0)

@@ -161,3 +161,31 @@ def test_smooth_curves_keep_their_gradient_placement():
     paths = re.findall(r' d="([^"]*)"', out)
     assert "s" in paths[0].lower() and "t" in paths[1].lower()
     assert diff(svg, out) < 0.3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<defs><g id="a"><circle cx="50" cy="50" r="30" fill="#000"/></g></defs><use href="#a" fill="red"/><g id="b"><rect width="20" height="20" stroke="none"/></g><use href="#b" x="60" y="60" stroke="blue" stroke-width="4" fill="green"/>',
+        '<circle cx="50" cy="50" r="20%" fill="red"/><ellipse cx="20" cy="20" rx="10%" ry="5mm" fill="blue"/>',
+        '<defs display="none"><linearGradient id="g"><stop offset="0" stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient></defs><rect width="100" height="100" fill="url(#g)"/>',
+        '<rect width="100" height="100" fill="#ffd"/><circle cx="50" cy="50" r="30" fill="url(#missing)" stroke="#000"/>',
+    ],
+)
+def test_valid_drawings_keep_their_look(body):
+    # width/height 384 so the original is drawn at the sanitized one's resolution
+    svg = f'<svg {NS} viewBox="0 0 100 100" width="384" height="384"><rect width="100" height="100" fill="#fff"/>{body}</svg>'
+    out = check(sanitize(svg)).svg
+    assert diff(svg, out) < 1.0, out
+
+
+def test_root_presentation_attributes_are_kept():
+    svg = (f'<svg {NS} viewBox="0 0 100 100" width="384" height="384" color="red" fill-rule="evenodd" stroke-linecap="round">'
+           '<rect width="100" height="100" fill="#fff"/><path d="M10 10h80v80H10zM30 30h40v40H30z" fill="currentColor"/>'
+           '<line x1="10" y1="95" x2="90" y2="95" stroke="#000" stroke-width="6"/></svg>')
+    assert diff(svg, check(sanitize(svg)).svg) < 1.0
+
+
+def test_large_user_units_are_not_clamped():
+    svg = f'<svg {NS} viewBox="0 0 200000 200000" width="384" height="384"><rect width="200000" height="200000" fill="#fff"/><circle cx="150000" cy="150000" r="30000" fill="red"/></svg>'
+    assert diff(svg, check(sanitize(svg)).svg) < 1.0
