@@ -5,6 +5,7 @@
     svg-agent sanitize FILE [-o OUT] [--max-bytes N]
     svg-agent render FILE -o OUT.png [--size 384] [--defend] [--seed N]
     svg-agent score --svgs submission.csv [--descriptions train.csv] [--questions q.parquet] -o scores.csv
+    svg-agent vectorize IMAGE -o OUT.svg [--max-bytes N] [--colors K]
     svg-agent demo [-o OUT_DIR]
 
 Heavy imports happen inside each command, so `--help` is instant.
@@ -121,6 +122,24 @@ def cmd_score(args) -> int:
     return 0
 
 
+def cmd_vectorize(args) -> int:
+    from vectorize.trace import vectorize_image
+
+    from PIL import Image, UnidentifiedImageError
+
+    _read(args.image)  # the same clear errors for a missing path or a folder
+    try:
+        image = Image.open(args.image).convert("RGBA")
+    except (UnidentifiedImageError, OSError):
+        raise InputError(f"{args.image}: not an image PIL can read (PNG, JPEG, WebP, ...)") from None
+    result = vectorize_image(image, max_bytes=args.max_bytes, colors=args.colors)
+    _write(args.output, result.svg.encode("utf-8"))
+    s = result.settings
+    print(f"wrote {args.output}: {result.bytes} bytes, {result.paths} paths, {s.colors} colours, "
+          f"tolerance {s.epsilon:g}, min area {s.min_area:g}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -171,6 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vqa-4bit", action="store_true", help="load the VQA model in 4-bit NF4 (CUDA), as the competition")
     p.add_argument("-o", "--output", help="write one row per id here (CSV)")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("vectorize", help="trace an image into an SVG under the byte budget (k-means + contours)")
+    p.add_argument("image", metavar="IMAGE", help="PNG/JPEG/... to trace")
+    p.add_argument("-o", "--output", required=True, help="SVG to write")
+    p.add_argument("--max-bytes", type=int, default=10_000, help="byte budget (default 10000)")
+    p.add_argument("--colors", type=int, choices=range(2, 17), metavar="K", help="fix the number of colours (2-16)")
+    p.set_defaults(func=cmd_vectorize)
 
     p = sub.add_parser("demo", help="run the SVG core on the bundled examples and write a contact sheet")
     p.add_argument("-o", "--output", default="out/demo", help="output folder (default out/demo)")

@@ -10,7 +10,7 @@ from reference_scorer import scorer_defend, scorer_render
 from svg_agent.cli import build_parser
 from svgs import NS, random_scene
 
-SUBCOMMANDS = ["validate", "sanitize", "render", "score", "demo"]
+SUBCOMMANDS = ["validate", "sanitize", "render", "score", "vectorize", "demo"]
 
 
 def run(*args, stdin=None):
@@ -139,3 +139,17 @@ def test_score_with_a_missing_clip_checkpoint_names_the_problem(tmp_path):
     sub.write_text('id,svg\na,"<svg xmlns=""http://www.w3.org/2000/svg""><rect width=""9"" height=""9""/></svg>"\n')
     out = run("score", "--svgs", str(sub), "--ocr", "none", "--clip", str(tmp_path / "ViT-L-14.pt"))
     assert out.returncode != 0 and "CLIP checkpoint not found" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_vectorize_an_image_file(tmp_path):
+    pytest.importorskip("sklearn")
+    png = tmp_path / "in.png"
+    Image.fromarray(np.kron(np.random.RandomState(1).randint(0, 256, (6, 6, 3)), np.ones((32, 32, 1))).astype(np.uint8)).save(png)
+    out = tmp_path / "out.svg"
+    res = run("vectorize", str(png), "-o", str(out), "--max-bytes", "3000")
+    assert res.returncode == 0, res.stderr
+    assert run("validate", "--max-bytes", "3000", str(out)).returncode == 0
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    res = run("vectorize", str(bad), "-o", str(out))
+    assert res.returncode == 2 and "not an image" in res.stderr and "Traceback" not in res.stderr
