@@ -6,6 +6,8 @@
     svg-agent render FILE -o OUT.png [--size 384] [--defend] [--seed N]
     svg-agent score --svgs submission.csv [--descriptions train.csv] [--questions q.parquet] -o scores.csv
     svg-agent vectorize IMAGE -o OUT.svg [--max-bytes N] [--colors K]
+    svg-agent build-dataset --source procedural --n 5000 -o data/procedural.jsonl
+    svg-agent contact-sheet data/procedural.jsonl -o sheet.png
     svg-agent demo [-o OUT_DIR]
 
 Heavy imports happen inside each command, so `--help` is instant.
@@ -140,6 +142,22 @@ def cmd_vectorize(args) -> int:
     return 0
 
 
+def cmd_build_dataset(args) -> int:
+    from vectorize.dataset import build_dataset
+
+    n = build_dataset(args.output, args.source, n=args.n, seed=args.seed, images=args.images, max_bytes=args.max_bytes)
+    print(f"{args.output}: {n} records")
+    return 0
+
+
+def cmd_contact_sheet(args) -> int:
+    from vectorize.dataset import dataset_contact_sheet
+
+    n = dataset_contact_sheet(args.dataset, args.output, n=args.n)
+    print(f"wrote {args.output} ({n} records)")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -197,6 +215,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-bytes", type=int, default=10_000, help="byte budget (default 10000)")
     p.add_argument("--colors", type=int, choices=range(2, 17), metavar="K", help="fix the number of colours (2-16)")
     p.set_defaults(func=cmd_vectorize)
+
+    p = sub.add_parser("build-dataset", help="write (or resume) a warm-start dataset as JSON lines")
+    p.add_argument("--source", choices=["procedural", "images"], default="procedural", help="scene grammar or traced images")
+    p.add_argument("--n", type=int, default=1000, help="records to generate (procedural)")
+    p.add_argument("--seed", type=int, default=0, help="generator seed (procedural)")
+    p.add_argument("--images", help="folder of images to trace (images)")
+    p.add_argument("--max-bytes", type=int, default=10_000, help="byte budget of traced SVGs")
+    p.add_argument("-o", "--output", required=True, help="the .jsonl file; an existing one is resumed")
+    p.set_defaults(func=cmd_build_dataset)
+
+    p = sub.add_parser("contact-sheet", help="a PNG grid of a dataset's renders with their descriptions")
+    p.add_argument("dataset", metavar="DATASET", help="a .jsonl dataset")
+    p.add_argument("-o", "--output", required=True, help="PNG to write")
+    p.add_argument("--n", type=int, default=24, help="records to show (default 24)")
+    p.set_defaults(func=cmd_contact_sheet)
 
     p = sub.add_parser("demo", help="run the SVG core on the bundled examples and write a contact sheet")
     p.add_argument("-o", "--output", default="out/demo", help="output folder (default out/demo)")
