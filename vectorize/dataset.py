@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from pathlib import Path
 
 from svg_agent.errors import InputError
@@ -137,8 +138,7 @@ def dataset_contact_sheet(path: str | Path, output: str | Path, n: int = 24, col
         x, y = (i % columns) * thumb, (i // columns) * (thumb + label)
         img = r.pil() if r.ok else Image.fromarray(np.full((thumb, thumb, 3), 230, np.uint8))
         sheet.paste(img.resize((thumb - 6, thumb - 6)), (x + 3, y + 3))
-        text = rec["description"]
-        for k in range(3):
-            draw.text((x + 4, y + thumb + 1 + 13 * k), text[k * 30:(k + 1) * 30], fill="black")
+        for k, line in enumerate(textwrap.wrap(rec["description"], 30)[:3]):
+            draw.text((x + 4, y + thumb + 1 + 13 * k), line, fill="black")
     sheet.save(output)
     return len(records)
