@@ -88,7 +88,7 @@ class AestheticScorer:
         if self.device is None:
             self.device = "cuda" if torch.cuda.is_available() else "cpu"
         if self._model is None:
-            from ._torchvision import ensure_torchvision
+            from svg_agent._torchvision import ensure_torchvision
 
             ensure_torchvision()
             import open_clip

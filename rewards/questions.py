@@ -189,7 +189,7 @@ class LLMQuestionGenerator:
         try:
             import torch
 
-            from ._torchvision import ensure_torchvision
+            from svg_agent._torchvision import ensure_torchvision
 
             ensure_torchvision()
             from transformers import AutoModelForCausalLM, AutoTokenizer

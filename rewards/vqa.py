@@ -79,7 +79,7 @@ class PaliGemmaScorer:
         try:
             import torch
 
-            from ._torchvision import ensure_torchvision
+            from svg_agent._torchvision import ensure_torchvision
 
             ensure_torchvision()
             from transformers import AutoProcessor, PaliGemmaForConditionalGeneration

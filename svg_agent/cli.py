@@ -6,6 +6,7 @@
     svg-agent render FILE -o OUT.png [--size 384] [--defend] [--seed N]
     svg-agent score --svgs submission.csv [--descriptions train.csv] [--questions q.parquet] -o scores.csv
     svg-agent vectorize IMAGE -o OUT.svg [--max-bytes N] [--colors K]
+    svg-agent vectorize --prompt "a lighthouse overlooking the ocean" -o OUT.svg [--model ID] [--steps N]
     svg-agent build-dataset --source procedural --n 5000 -o data/procedural.jsonl
     svg-agent contact-sheet data/procedural.jsonl -o sheet.png
     svg-agent demo [-o OUT_DIR]
@@ -125,20 +126,30 @@ def cmd_score(args) -> int:
 
 
 def cmd_vectorize(args) -> int:
-    from vectorize.trace import vectorize_image
+    from vectorize.pipeline import DiffusionConfig, VectorizerPipeline
 
-    from PIL import Image, UnidentifiedImageError
+    if (args.image is None) == (args.prompt is None):
+        raise InputError("give an IMAGE to trace or --prompt to draw one (not both)")
+    image = None
+    if args.image is not None:
+        from PIL import Image, UnidentifiedImageError
 
-    _read(args.image)  # the same clear errors for a missing path or a folder
-    try:
-        image = Image.open(args.image).convert("RGBA")
-    except (UnidentifiedImageError, OSError):
-        raise InputError(f"{args.image}: not an image PIL can read (PNG, JPEG, WebP, ...)") from None
-    result = vectorize_image(image, max_bytes=args.max_bytes, colors=args.colors)
-    _write(args.output, result.svg.encode("utf-8"))
-    s = result.settings
-    print(f"wrote {args.output}: {result.bytes} bytes, {result.paths} paths, {s.colors} colours, "
-          f"tolerance {s.epsilon:g}, min area {s.min_area:g}")
+        _read(args.image)  # the same clear errors for a missing path or a folder
+        try:
+            image = Image.open(args.image).convert("RGBA")
+        except (UnidentifiedImageError, OSError):
+            raise InputError(f"{args.image}: not an image PIL can read (PNG, JPEG, WebP, ...)") from None
+    config = DiffusionConfig(model=args.model, steps=args.steps, guidance_scale=args.cfg, width=args.width,
+                             height=args.height, seed=args.seed, scheduler=args.scheduler, lora=args.lora,
+                             **({"negative_prompt": args.negative_prompt} if args.negative_prompt is not None else {}),
+                             **({"prompt_template": args.template} if args.template else {}))
+    out = VectorizerPipeline(config)(args.prompt, image=image, max_bytes=args.max_bytes, colors=args.colors)
+    _write(args.output, out.svg.encode("utf-8"))
+    if args.save_image and args.prompt:
+        out.image.save(args.save_image)
+    s = out.settings
+    print(f"wrote {args.output}: {out.bytes} bytes, {s.colors} colours, tolerance {s.epsilon:g}, min area {s.min_area:g}"
+          f" ({', '.join(f'{k} {v:.1f} s' for k, v in out.seconds.items())})")
     return 0
 
 
@@ -209,11 +220,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write one row per id here (CSV)")
     p.set_defaults(func=cmd_score)
 
-    p = sub.add_parser("vectorize", help="trace an image into an SVG under the byte budget (k-means + contours)")
-    p.add_argument("image", metavar="IMAGE", help="PNG/JPEG/... to trace")
+    p = sub.add_parser("vectorize", help="an SVG under the byte budget from an image, or from a prompt via diffusion")
+    p.add_argument("image", metavar="IMAGE", nargs="?", help="PNG/JPEG/... to trace (or use --prompt)")
     p.add_argument("-o", "--output", required=True, help="SVG to write")
     p.add_argument("--max-bytes", type=int, default=10_000, help="byte budget (default 10000)")
     p.add_argument("--colors", type=int, choices=range(2, 17), metavar="K", help="fix the number of colours (2-16)")
+    p.add_argument("--prompt", help="a description to draw with the diffusion model first")
+    p.add_argument("--model", default="segmind/SSD-1B", help="diffusers hub id or folder (SD 1.5/2.x, SDXL, SSD-1B, ...)")
+    p.add_argument("--template", help="prompt template with {description} (default: flat vector style)")
+    p.add_argument("--negative-prompt", help="negative prompt (default: no text, no photo texture)")
+    p.add_argument("--scheduler", choices=["ddim", "euler", "euler_a", "dpm++", "pndm", "lms", "unipc", "lcm"], help="sampler")
+    p.add_argument("--steps", type=int, default=25, help="denoising steps")
+    p.add_argument("--cfg", type=float, default=7.0, help="classifier-free guidance scale")
+    p.add_argument("--width", type=int, default=512, help="image width (multiple of 8)")
+    p.add_argument("--height", type=int, default=512, help="image height (multiple of 8)")
+    p.add_argument("--seed", type=int, default=0, help="diffusion seed")
+    p.add_argument("--lora", help="LoRA / DreamBooth-LoRA weights for a house style")
+    p.add_argument("--save-image", help="also save the diffusion image (PNG)")
     p.set_defaults(func=cmd_vectorize)
 
     p = sub.add_parser("build-dataset", help="write (or resume) a warm-start dataset as JSON lines")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-from rewards._torchvision import ensure_torchvision  # noqa: E402
+from svg_agent._torchvision import ensure_torchvision  # noqa: E402
 
 ensure_torchvision()  # before open_clip imports torchvision beside the CPU torch
 pytest.importorskip("open_clip")

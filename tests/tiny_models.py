@@ -8,7 +8,7 @@ from pathlib import Path
 def tiny_paligemma(folder: Path, seed: int = 0) -> Path:
     """A randomly initialised PaliGemma (Gemma 2 text, SigLIP vision, 28 px images) and its
     processor with a tokenizer trained here, saved to `folder` for from_pretrained."""
-    from rewards._torchvision import ensure_torchvision
+    from svg_agent._torchvision import ensure_torchvision
 
     ensure_torchvision()
     import torch
@@ -62,7 +62,7 @@ def tiny_tokenizer(corpus: list[str], vocab_size: int = 400):
 
 def tiny_gemma3(tokenizer, seed: int = 0):
     """A randomly initialised Gemma 3 causal LM sized for tests."""
-    from rewards._torchvision import ensure_torchvision
+    from svg_agent._torchvision import ensure_torchvision
 
     ensure_torchvision()
     import torch
@@ -74,3 +74,40 @@ def tiny_gemma3(tokenizer, seed: int = 0):
                               eos_token_id=tokenizer.eos_token_id)
     torch.manual_seed(seed)
     return Gemma3ForCausalLM(config).eval()
+
+
+def tiny_stable_diffusion(folder: Path) -> Path:
+    """A randomly initialised Stable Diffusion pipeline (tiny UNet, VAE, CLIP text encoder and a
+    character-level CLIP tokenizer), saved to `folder` for from_pretrained."""
+    import json
+
+    from svg_agent._torchvision import ensure_torchvision
+
+    ensure_torchvision()
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    tok_dir = folder / "_tokenizer_src"
+    tok_dir.mkdir(parents=True, exist_ok=True)
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}
+    for c in "abcdefghijklmnopqrstuvwxyz":
+        vocab[c] = len(vocab)
+        vocab[c + "</w>"] = len(vocab)
+    (tok_dir / "vocab.json").write_text(json.dumps(vocab))
+    (tok_dir / "merges.txt").write_text("#version: 0.2\n")
+    tokenizer = CLIPTokenizer(str(tok_dir / "vocab.json"), str(tok_dir / "merges.txt"), pad_token="!", model_max_length=77)
+    torch.manual_seed(0)
+    text = CLIPTextModel(CLIPTextConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                                        num_attention_heads=4, max_position_embeddings=77, projection_dim=32,
+                                        bos_token_id=0, eos_token_id=1, pad_token_id=2))
+    unet = UNet2DConditionModel(block_out_channels=(32, 64), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
+                                down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32, norm_num_groups=32)
+    vae = AutoencoderKL(block_out_channels=(32, 64), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=32,
+                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32)
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False)
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
+                                   safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe.save_pretrained(folder / "model")
+    return folder / "model"

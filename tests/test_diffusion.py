@@ -1,0 +1,63 @@
+"""Step 1 of the vectorizer with a tiny random Stable Diffusion pipeline built from configs."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+
+from svg_agent.constraints import validate  # noqa: E402
+from svg_agent.errors import ConfigError, InputError  # noqa: E402
+from vectorize.pipeline import DiffusionConfig, ImageGenerator, VectorizerPipeline  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_sd(tmp_path_factory):
+    from tiny_models import tiny_stable_diffusion
+
+    return str(tiny_stable_diffusion(tmp_path_factory.mktemp("sd")))
+
+
+def test_draws_with_the_requested_size_seed_and_prompt(tiny_sd):
+    gen = ImageGenerator(DiffusionConfig(model=tiny_sd, steps=2, width=64, height=48, device="cpu", images_per_prompt=2))
+    a = gen("a red barn", seed=1)
+    assert len(a) == 2 and a[0].size == (64, 48)
+    assert gen.last_prompt.startswith("a red barn, flat vector illustration")
+    b, c = gen("a red barn", seed=1), gen("a red barn", seed=2)
+    assert np.array_equal(np.asarray(a[0]), np.asarray(b[0]))
+    assert not np.array_equal(np.asarray(a[0]), np.asarray(c[0]))
+    gen.config.scheduler = "euler"
+    gen._load()  # switching scheduler keeps the pipeline working
+    assert type(gen.pipe.scheduler).__name__ == "EulerDiscreteScheduler" and gen("a barn", seed=1)[0].size == (64, 48)
+
+
+def test_pipeline_from_description_and_from_image(tiny_sd):
+    pipe = VectorizerPipeline(DiffusionConfig(model=tiny_sd, steps=2, width=64, height=64, device="cpu"))
+    out = pipe("a purple forest at dusk", max_bytes=4_000, seed=3)
+    assert validate(out.svg, max_bytes=4_000).valid and out.bytes <= 4_000
+    assert out.image.size == (64, 64) and set(out.seconds) == {"image", "trace"}
+    traced = pipe(image=out.image, max_bytes=4_000)
+    assert traced.svg == out.svg  # the same image traces to the same SVG
+    with pytest.raises(InputError):
+        pipe()
+
+
+def test_bad_settings_and_missing_models_are_clear_errors(tmp_path):
+    with pytest.raises(ConfigError, match="unknown scheduler"):
+        DiffusionConfig(scheduler="karras-magic")
+    with pytest.raises(ConfigError, match="multiples of 8"):
+        DiffusionConfig(width=100)
+    with pytest.raises(ConfigError, match="could not load the diffusion model"):
+        ImageGenerator(DiffusionConfig(model=str(tmp_path / "missing"), device="cpu"))("x")
+
+
+def test_cli_vectorize_from_a_prompt(tiny_sd, tmp_path):
+    from test_cli import run
+
+    out, img = tmp_path / "o.svg", tmp_path / "o.png"
+    res = run("vectorize", "--prompt", "a red barn", "--model", tiny_sd, "--steps", "2", "--width", "64", "--height", "64",
+              "--scheduler", "ddim", "-o", str(out), "--save-image", str(img), "--max-bytes", "3000")
+    assert res.returncode == 0, res.stderr
+    assert validate(out.read_text(), max_bytes=3000).valid and img.exists()
+    both = run("vectorize", str(img), "--prompt", "x", "-o", str(out))
+    assert both.returncode == 2 and "not both" in both.stderr
