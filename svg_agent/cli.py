@@ -156,7 +156,8 @@ def cmd_vectorize(args) -> int:
 def cmd_build_dataset(args) -> int:
     from vectorize.dataset import build_dataset
 
-    n = build_dataset(args.output, args.source, n=args.n, seed=args.seed, images=args.images, max_bytes=args.max_bytes)
+    n = build_dataset(args.output, args.source, n=args.n, seed=args.seed, images=args.images, max_bytes=args.max_bytes,
+                      captioner=args.captioner)
     print(f"{args.output}: {n} records")
     return 0
 
@@ -245,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="generator seed (procedural)")
     p.add_argument("--images", help="folder of images to trace (images)")
     p.add_argument("--max-bytes", type=int, default=10_000, help="byte budget of traced SVGs")
+    p.add_argument("--captioner", help="image-to-text model (hub id or folder, e.g. Salesforce/blip2-opt-2.7b) to describe the images")
     p.add_argument("-o", "--output", required=True, help="the .jsonl file; an existing one is resumed")
     p.set_defaults(func=cmd_build_dataset)
 

@@ -111,3 +111,32 @@ def tiny_stable_diffusion(folder: Path) -> Path:
                                    safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     pipe.save_pretrained(folder / "model")
     return folder / "model"
+
+
+def tiny_blip2(folder: Path, seed: int = 0) -> Path:
+    """A randomly initialised BLIP-2 (ViT, Q-Former, OPT) and its processor, saved to `folder`."""
+    from svg_agent._torchvision import ensure_torchvision
+
+    ensure_torchvision()
+    import torch
+    from transformers import Blip2Config, Blip2ForConditionalGeneration, Blip2Processor, BlipImageProcessor
+
+    tok = tiny_tokenizer(["a photo of a red barn in a field", "a cat on a mat"], vocab_size=200)
+    proc = Blip2Processor(image_processor=BlipImageProcessor(size={"height": 32, "width": 32}), tokenizer=tok, num_query_tokens=4)
+    image_token = getattr(proc.image_token, "content", proc.image_token)
+    config = Blip2Config(
+        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1, "num_attention_heads": 2,
+                       "image_size": 32, "patch_size": 16},
+        qformer_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1, "num_attention_heads": 2,
+                        "vocab_size": 100, "encoder_hidden_size": 32},
+        text_config={"model_type": "opt", "hidden_size": 32, "ffn_dim": 37, "num_hidden_layers": 1, "num_attention_heads": 2,
+                     "vocab_size": len(proc.tokenizer), "word_embed_proj_dim": 32, "max_position_embeddings": 64,
+                     "bos_token_id": proc.tokenizer.bos_token_id, "eos_token_id": proc.tokenizer.eos_token_id,
+                     "pad_token_id": proc.tokenizer.pad_token_id},
+        num_query_tokens=4, image_token_index=proc.tokenizer.convert_tokens_to_ids(image_token))
+    torch.manual_seed(seed)
+    model = Blip2ForConditionalGeneration(config).eval()
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    proc.save_pretrained(folder)
+    return folder

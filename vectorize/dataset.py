@@ -1,7 +1,7 @@
 """Warm-start datasets: (description, SVG, questions) records as resumable JSON lines.
 
     svg-agent build-dataset --source procedural --n 5000 -o data/procedural.jsonl [--seed 0]
-    svg-agent build-dataset --source images --images DIR -o data/traced.jsonl
+    svg-agent build-dataset --source images --images DIR [--captioner Salesforce/blip2-opt-2.7b] -o data/traced.jsonl
     svg-agent contact-sheet data/procedural.jsonl -o sheet.png [--n 24]
 
 Records: `id, description, svg, questions, source, family` (+ `image` for traced images), one JSON
@@ -49,7 +49,7 @@ def _procedural(n: int, seed: int):
                "questions": scene.questions, "source": "procedural", "family": scene.family}
 
 
-def _images(folder: Path, max_bytes: int):
+def _images(folder: Path, max_bytes: int, captioner=None):
     from PIL import Image
 
     from .trace import vectorize_image
@@ -58,9 +58,11 @@ def _images(folder: Path, max_bytes: int):
     if not files:
         raise InputError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) found")
     for i, path in enumerate(files):
-        # Without a captioning model the file name is the description ("red_barn.png" -> "red barn").
-        description = path.stem.replace("_", " ").replace("-", " ").strip()
-        result = vectorize_image(Image.open(path).convert("RGBA"), max_bytes=max_bytes)
+        image = Image.open(path).convert("RGBA")
+        # Without a captioning model (or an empty caption) the file name is the description:
+        # "red_barn.png" -> "red barn".
+        description = (captioner(image) if captioner is not None else "") or path.stem.replace("_", " ").replace("-", " ").strip()
+        result = vectorize_image(image, max_bytes=max_bytes)
         yield {"id": f"img-{i:06d}", "description": description, "svg": result.svg,
                # questions come later (rewards.questions) where the records are used
                "questions": [], "source": "vectorizer", "family": "traced",
@@ -68,7 +70,8 @@ def _images(folder: Path, max_bytes: int):
 
 
 def build_dataset(output: str | Path, source: str = "procedural", n: int = 1000, seed: int = 0,
-                  images: str | Path | None = None, max_bytes: int = 10_000, progress: bool = True) -> int:
+                  images: str | Path | None = None, max_bytes: int = 10_000, progress: bool = True,
+                  captioner: str | None = None) -> int:
     """Write (or complete) a dataset file; returns the number of records in it.
 
     Args:
@@ -78,6 +81,8 @@ def build_dataset(output: str | Path, source: str = "procedural", n: int = 1000,
         seed: the generator's seed (procedural).
         images: the folder (images).
         max_bytes: byte budget of traced SVGs.
+        captioner: image-to-text model (hub id or folder, BLIP-2 class) that describes the images;
+            without one the file names are the descriptions.
     """
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +92,12 @@ def build_dataset(output: str | Path, source: str = "procedural", n: int = 1000,
     elif source == "images":
         if not images or not Path(images).is_dir():
             raise InputError("--source images needs --images DIR, an existing folder")
-        records = _images(Path(images), max_bytes)
+        cap = None
+        if captioner:
+            from .caption import Captioner
+
+            cap = Captioner(captioner)
+        records = _images(Path(images), max_bytes, cap)
         total = sum(1 for p in Path(images).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     else:
         raise InputError(f"unknown source {source!r}; choose procedural or images")
