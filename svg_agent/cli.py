@@ -9,6 +9,7 @@
     svg-agent vectorize --prompt "a lighthouse overlooking the ocean" -o OUT.svg [--model ID] [--steps N]
     svg-agent build-dataset --source procedural --n 5000 -o data/procedural.jsonl
     svg-agent contact-sheet data/procedural.jsonl -o sheet.png
+    svg-agent descriptions --n 5000 -o data/descriptions.txt
     svg-agent demo [-o OUT_DIR]
 
 Heavy imports happen inside each command, so `--help` is instant.
@@ -170,6 +171,15 @@ def cmd_contact_sheet(args) -> int:
     return 0
 
 
+def cmd_descriptions(args) -> int:
+    from vectorize.descriptions import generate_descriptions, llm_descriptions
+
+    found = llm_descriptions(args.n, args.llm, seed=args.seed) if args.llm else generate_descriptions(args.n, args.seed)
+    _write(args.output, ("\n".join(found) + "\n").encode("utf-8"))
+    print(f"wrote {args.output} ({len(found)} descriptions)")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -255,6 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="PNG to write")
     p.add_argument("--n", type=int, default=24, help="records to show (default 24)")
     p.set_defaults(func=cmd_contact_sheet)
+
+    p = sub.add_parser("descriptions", help="write training descriptions in the competition's style")
+    p.add_argument("--n", type=int, default=5000, help="how many (default 5000)")
+    p.add_argument("--seed", type=int, default=0, help="grammar seed")
+    p.add_argument("--llm", help="an instruction-tuned LLM (hub id or folder) to suggest some of them")
+    p.add_argument("-o", "--output", required=True, help="text file, one description per line")
+    p.set_defaults(func=cmd_descriptions)
 
     p = sub.add_parser("demo", help="run the SVG core on the bundled examples and write a contact sheet")
     p.add_argument("-o", "--output", default="out/demo", help="output folder (default out/demo)")
