@@ -157,8 +157,13 @@ def cmd_vectorize(args) -> int:
 def cmd_build_dataset(args) -> int:
     from vectorize.dataset import build_dataset
 
+    diffusion = None
+    if args.source == "descriptions":
+        from vectorize.pipeline import DiffusionConfig
+
+        diffusion = DiffusionConfig(model=args.model, steps=args.steps, width=args.width, height=args.height)
     n = build_dataset(args.output, args.source, n=args.n, seed=args.seed, images=args.images, max_bytes=args.max_bytes,
-                      captioner=args.captioner)
+                      captioner=args.captioner, descriptions=args.descriptions, diffusion=diffusion)
     print(f"{args.output}: {n} records")
     return 0
 
@@ -251,12 +256,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_vectorize)
 
     p = sub.add_parser("build-dataset", help="write (or resume) a warm-start dataset as JSON lines")
-    p.add_argument("--source", choices=["procedural", "images"], default="procedural", help="scene grammar or traced images")
+    p.add_argument("--source", choices=["procedural", "images", "descriptions"], default="procedural",
+                   help="scene grammar, traced images, or descriptions drawn by the diffusion model and traced")
     p.add_argument("--n", type=int, default=1000, help="records to generate (procedural)")
     p.add_argument("--seed", type=int, default=0, help="generator seed (procedural)")
     p.add_argument("--images", help="folder of images to trace (images)")
     p.add_argument("--max-bytes", type=int, default=10_000, help="byte budget of traced SVGs")
     p.add_argument("--captioner", help="image-to-text model (hub id or folder, e.g. Salesforce/blip2-opt-2.7b) to describe the images")
+    p.add_argument("--descriptions", help="text file, one description per line (source descriptions)")
+    p.add_argument("--model", default="segmind/SSD-1B", help="diffusion model for source descriptions")
+    p.add_argument("--steps", type=int, default=25, help="diffusion steps (source descriptions)")
+    p.add_argument("--width", type=int, default=512, help="diffusion image width")
+    p.add_argument("--height", type=int, default=512, help="diffusion image height")
     p.add_argument("-o", "--output", required=True, help="the .jsonl file; an existing one is resumed")
     p.set_defaults(func=cmd_build_dataset)
 

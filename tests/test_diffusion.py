@@ -61,3 +61,17 @@ def test_cli_vectorize_from_a_prompt(tiny_sd, tmp_path):
     assert validate(out.read_text(), max_bytes=3000).valid and img.exists()
     both = run("vectorize", str(img), "--prompt", "x", "-o", str(out))
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_dataset_from_descriptions_resumes(tiny_sd, tmp_path):
+    from vectorize.dataset import build_dataset, load_records
+
+    lines = tmp_path / "d.txt"
+    lines.write_text("a red barn\na blue lake\na green hill\n")
+    cfg = DiffusionConfig(model=tiny_sd, steps=2, width=64, height=64, device="cpu")
+    whole, part = tmp_path / "whole.jsonl", tmp_path / "part.jsonl"
+    assert build_dataset(whole, source="descriptions", descriptions=lines, diffusion=cfg, max_bytes=3000, progress=False) == 3
+    part.write_text(whole.read_text().splitlines(keepends=True)[0] + '{"id": "vec-0000')  # stopped mid-record
+    assert build_dataset(part, source="descriptions", descriptions=lines, diffusion=cfg, max_bytes=3000, progress=False) == 3
+    assert part.read_text() == whole.read_text()
+    assert [r["description"] for r in load_records(whole)] == ["a red barn", "a blue lake", "a green hill"]

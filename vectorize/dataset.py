@@ -2,6 +2,7 @@
 
     svg-agent build-dataset --source procedural --n 5000 -o data/procedural.jsonl [--seed 0]
     svg-agent build-dataset --source images --images DIR [--captioner Salesforce/blip2-opt-2.7b] -o data/traced.jsonl
+    svg-agent build-dataset --source descriptions --descriptions data/descriptions.txt --model segmind/SSD-1B -o data/vec.jsonl
     svg-agent contact-sheet data/procedural.jsonl -o sheet.png [--n 24]
 
 Records: `id, description, svg, questions, source, family` (+ `image` for traced images), one JSON
@@ -69,20 +70,30 @@ def _images(folder: Path, max_bytes: int, captioner=None):
                "image": str(path)}
 
 
+def _described(descriptions: list[str], pipeline, max_bytes: int, seed: int):
+    for i, description in enumerate(descriptions):
+        out = pipeline(description, max_bytes=max_bytes, seed=seed + i)
+        yield {"id": f"vec-{i:06d}", "description": description, "svg": out.svg, "questions": [],
+               "source": "vectorizer", "family": "diffusion"}
+
+
 def build_dataset(output: str | Path, source: str = "procedural", n: int = 1000, seed: int = 0,
                   images: str | Path | None = None, max_bytes: int = 10_000, progress: bool = True,
-                  captioner: str | None = None) -> int:
+                  captioner: str | None = None, descriptions: str | Path | None = None, diffusion=None) -> int:
     """Write (or complete) a dataset file; returns the number of records in it.
 
     Args:
         output: the .jsonl file (created, or resumed when it exists).
-        source: "procedural" (the scene grammar) or "images" (trace a folder of images).
+        source: "procedural" (the scene grammar), "images" (trace a folder of images) or
+            "descriptions" (draw each with the diffusion model, then trace).
         n: records wanted (procedural).
         seed: the generator's seed (procedural).
         images: the folder (images).
         max_bytes: byte budget of traced SVGs.
         captioner: image-to-text model (hub id or folder, BLIP-2 class) that describes the images;
             without one the file names are the descriptions.
+        descriptions: a text file, one description per line (source "descriptions").
+        diffusion: a vectorize.pipeline.DiffusionConfig for source "descriptions".
     """
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -99,8 +110,15 @@ def build_dataset(output: str | Path, source: str = "procedural", n: int = 1000,
             cap = Captioner(captioner)
         records = _images(Path(images), max_bytes, cap)
         total = sum(1 for p in Path(images).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    elif source == "descriptions":
+        from .pipeline import DiffusionConfig, VectorizerPipeline
+
+        if not descriptions or not Path(descriptions).is_file():
+            raise InputError("--source descriptions needs --descriptions FILE (one description per line)")
+        lines = [x.strip() for x in Path(descriptions).read_text(encoding="utf-8").splitlines() if x.strip()]
+        records, total = _described(lines, VectorizerPipeline(diffusion or DiffusionConfig()), max_bytes, seed), len(lines)
     else:
-        raise InputError(f"unknown source {source!r}; choose procedural or images")
+        raise InputError(f"unknown source {source!r}; choose procedural, images or descriptions")
     bar = None
     if progress:
         from tqdm import tqdm
