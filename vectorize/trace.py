@@ -3,9 +3,10 @@
     svg-agent vectorize IMAGE -o OUT.svg [--max-bytes 10000] [--colors K]
 
 1. Quantise: k-means (scikit-learn) in CIELAB on a working copy of the image.
-2. Trace: per colour, the outer contours of its regions (OpenCV), specks below a minimum area
-   merged away by a median pass, simplified with Douglas-Peucker; colours drawn back to front by
-   filled area, the largest as one background rectangle.
+2. Trace: stacked shapes (each colour covers its own pixels and those of the colours drawn above
+   it, holes by the even-odd rule), contours by OpenCV, specks below a minimum area dropped and
+   smoothed by a median pass, simplified with Douglas-Peucker; colours back to front by area,
+   the largest as one background rectangle.
 3. Fit the budget: from the most detailed settings down (colours, simplification tolerance,
    speck size) until the compact SVG fits `max_bytes`; every output validates.
 """
@@ -90,36 +91,35 @@ def _hex(rgb) -> str:
 
 
 def trace(labels: np.ndarray, palette: np.ndarray, size: tuple[int, int], settings: TraceSettings) -> Node:
-    """Paths for the colour regions, back to front, as an SVG tree on a size[0] x size[1] grid."""
+    """Stacked shapes for the colour regions, back to front, on a size[0] x size[1] grid.
+
+    Colours are drawn by area, largest first (it becomes the background rectangle). Each later
+    colour's shape covers its own pixels *and those of every colour drawn after it*, holes kept
+    with the even-odd rule: the layers overlap instead of meeting edge to edge, so no pixel on a
+    boundary is left to the layer underneath (contours run through pixel centres), and the
+    shapes come out simpler.
+    """
     w, h = size
     labels = cv2.medianBlur(labels.astype(np.uint8), 3) if settings.min_area > 8 else labels.astype(np.uint8)
-    layers = []
-    for k in range(len(palette)):
-        mask = (labels == k).astype(np.uint8)
-        if not mask.any():
-            continue
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        polys, filled = [], 0.0
+    counts = np.bincount(labels.ravel(), minlength=len(palette))
+    order = [int(k) for k in np.argsort(-counts, kind="stable") if counts[k] > 0]
+    root = Node("svg", {"xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {w} {h}", "width": "384", "height": "384"})
+    if w != h:
+        root.attrs["preserveAspectRatio"] = "none"  # the scorer stretches to a square, so do we
+    root.children.append(Node("rect", {"width": str(w), "height": str(h), "fill": _hex(palette[order[0]])}))
+    for i, k in enumerate(order[1:], 1):
+        mask = np.isin(labels, order[i:]).astype(np.uint8)
+        contours, _ = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+        polys = []
         for c in contours:
-            area = cv2.contourArea(c)
-            if area < settings.min_area:
+            if abs(cv2.contourArea(c)) < settings.min_area:
                 continue
             approx = cv2.approxPolyDP(c, settings.epsilon, True).reshape(-1, 2)
-            if len(approx) < 3:
-                continue
-            polys.append(approx)
-            filled += area
+            if len(approx) >= 3:
+                polys.append(approx)
         if polys:
-            layers.append((filled, k, polys))
-    layers.sort(key=lambda t: -t[0])
-    root = Node("svg", {"xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {w} {h}", "width": "384", "height": "384"})
-    if abs(w - h) > 0:
-        root.attrs["preserveAspectRatio"] = "none"  # the scorer stretches to a square, so do we
-    bg = layers[0][1] if layers else int(np.bincount(labels.ravel()).argmax())
-    root.children.append(Node("rect", {"width": str(w), "height": str(h), "fill": _hex(palette[bg])}))
-    for _, k, polys in layers[1:] if layers and layers[0][1] == bg else layers:
-        d = "".join("M" + " ".join(f"{x} {y}" for x, y in p) + "Z" for p in polys)
-        root.children.append(Node("path", {"d": d, "fill": _hex(palette[k])}))
+            d = "".join("M" + " ".join(f"{x} {y}" for x, y in p) + "Z" for p in polys)
+            root.children.append(Node("path", {"d": d, "fill": _hex(palette[k]), "fill-rule": "evenodd"}))
     return root
 
 
