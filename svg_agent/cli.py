@@ -142,6 +142,7 @@ def cmd_vectorize(args) -> int:
             raise InputError(f"{args.image}: not an image PIL can read (PNG, JPEG, WebP, ...)") from None
     config = DiffusionConfig(model=args.model, steps=args.steps, guidance_scale=args.cfg, width=args.width,
                              height=args.height, seed=args.seed, scheduler=args.scheduler, lora=args.lora,
+                             refiner=args.refiner,
                              **({"negative_prompt": args.negative_prompt} if args.negative_prompt is not None else {}),
                              **({"prompt_template": args.template} if args.template else {}))
     out = VectorizerPipeline(config)(args.prompt, image=image, max_bytes=args.max_bytes, colors=args.colors)
@@ -252,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--height", type=int, default=512, help="image height (multiple of 8)")
     p.add_argument("--seed", type=int, default=0, help="diffusion seed")
     p.add_argument("--lora", help="LoRA / DreamBooth-LoRA weights for a house style")
+    p.add_argument("--refiner", help="SDXL refiner (hub id or folder) that runs the last 20%% of the steps")
     p.add_argument("--save-image", help="also save the diffusion image (PNG)")
     p.set_defaults(func=cmd_vectorize)
 

@@ -75,3 +75,18 @@ def test_dataset_from_descriptions_resumes(tiny_sd, tmp_path):
     assert build_dataset(part, source="descriptions", descriptions=lines, diffusion=cfg, max_bytes=3000, progress=False) == 3
     assert part.read_text() == whole.read_text()
     assert [r["description"] for r in load_records(whole)] == ["a red barn", "a blue lake", "a green hill"]
+
+
+def test_sdxl_with_its_refiner(tmp_path):
+    from tiny_models import tiny_sdxl
+
+    base, refiner = tiny_sdxl(tmp_path / "sdxl")
+    plain = ImageGenerator(DiffusionConfig(model=str(base), steps=4, width=64, height=64, device="cpu"))
+    refined = ImageGenerator(DiffusionConfig(model=str(base), refiner=str(refiner), steps=4, width=64, height=64, device="cpu"))
+    a, b, c = plain("a red barn", seed=2)[0], refined("a red barn", seed=2)[0], refined("a red barn", seed=2)[0]
+    assert type(refined.refiner).__name__ == "StableDiffusionXLImg2ImgPipeline"
+    assert a.size == b.size == (64, 64)
+    assert np.array_equal(np.asarray(b), np.asarray(c))  # reproducible
+    assert not np.array_equal(np.asarray(a), np.asarray(b))  # the refiner did the last steps
+    with pytest.raises(ConfigError, match="refiner_split"):
+        DiffusionConfig(refiner_split=1.5)

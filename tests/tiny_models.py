@@ -140,3 +140,50 @@ def tiny_blip2(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     proc.save_pretrained(folder)
     return folder
+
+
+def tiny_sdxl(folder: Path) -> tuple[Path, Path]:
+    """A randomly initialised SDXL base and refiner (two CLIP text encoders, tiny UNets), saved."""
+    import json
+
+    from svg_agent._torchvision import ensure_torchvision
+
+    ensure_torchvision()
+    import torch
+    from diffusers import (AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLImg2ImgPipeline,
+                           StableDiffusionXLPipeline, UNet2DConditionModel)
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+
+    src = folder / "_tok"
+    src.mkdir(parents=True, exist_ok=True)
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}
+    for c in "abcdefghijklmnopqrstuvwxyz":
+        vocab[c] = len(vocab)
+        vocab[c + "</w>"] = len(vocab)
+    (src / "vocab.json").write_text(json.dumps(vocab))
+    (src / "merges.txt").write_text("#version: 0.2\n")
+    tok = CLIPTokenizer(str(src / "vocab.json"), str(src / "merges.txt"), pad_token="!", model_max_length=77)
+    cfg = dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+               max_position_embeddings=77, projection_dim=32, bos_token_id=0, eos_token_id=1, pad_token_id=2, hidden_act="gelu")
+    torch.manual_seed(0)
+    te1, te2 = CLIPTextModel(CLIPTextConfig(**cfg)), CLIPTextModelWithProjection(CLIPTextConfig(**cfg))
+
+    def unet(proj_dim: int, cross_dim: int):
+        return UNet2DConditionModel(
+            block_out_channels=(32, 64), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
+            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+            attention_head_dim=(2, 4), use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
+            transformer_layers_per_block=(1, 2), projection_class_embeddings_input_dim=proj_dim, cross_attention_dim=cross_dim,
+            norm_num_groups=32)
+
+    vae = AutoencoderKL(block_out_channels=(32, 64), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=32,
+                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32)
+    sched = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                   timestep_spacing="leading", steps_offset=1)
+    base = StableDiffusionXLPipeline(vae=vae, text_encoder=te1, text_encoder_2=te2, tokenizer=tok, tokenizer_2=tok,
+                                     unet=unet(80, 64), scheduler=sched)
+    base.save_pretrained(folder / "base")
+    refiner = StableDiffusionXLImg2ImgPipeline(vae=vae, text_encoder=None, text_encoder_2=te2, tokenizer=None, tokenizer_2=tok,
+                                               unet=unet(72, 32), scheduler=sched, requires_aesthetics_score=True)
+    refiner.save_pretrained(folder / "refiner")
+    return folder / "base", folder / "refiner"

@@ -7,8 +7,8 @@
     out = pipe("a purple forest at dusk")       # VectorizerOutput(svg, image, ...)
 
 Step 1 draws the image with a diffusers text-to-image pipeline (Stable Diffusion 1.5/2.x, SDXL,
-SDXL-Turbo, SSD-1B, ... from a hub id or a local folder), with the controls people know from the
-web UIs: a prompt template tuned for flat vector-friendly pictures, negative prompt, scheduler,
+SDXL-Turbo, SSD-1B, ... from a hub id or a local folder; SDXL optionally finishing in its refiner),
+with the controls people know from the web UIs: a prompt template tuned for flat vector-friendly pictures, negative prompt, scheduler,
 steps, CFG scale, size, seed, images per prompt, LoRA and textual-inversion weights. Or the image
 is given. Steps 2-4 (quantise, trace, fit the budget) are `vectorize.trace.vectorize_image`.
 """
@@ -48,6 +48,8 @@ class DiffusionConfig:
     images_per_prompt: int = 1
     lora: str | None = None  # a LoRA / DreamBooth-LoRA weights file or folder
     textual_inversion: str | None = None
+    refiner: str | None = None  # SDXL refiner (hub id or folder): the last steps run there
+    refiner_split: float = 0.8  # share of the denoising done by the base model
     device: str | None = None
 
     def __post_init__(self):
@@ -55,6 +57,8 @@ class DiffusionConfig:
             raise ConfigError(f"unknown scheduler {self.scheduler!r}; choose one of {', '.join(SCHEDULERS)}")
         if self.steps < 1 or self.width % 8 or self.height % 8:
             raise ConfigError("steps must be >= 1, width and height multiples of 8")
+        if not 0 < self.refiner_split < 1:
+            raise ConfigError("refiner_split must be between 0 and 1")
 
 
 class ImageGenerator:
@@ -63,6 +67,7 @@ class ImageGenerator:
     def __init__(self, config: DiffusionConfig, pipe=None):
         self.config = config
         self.pipe = pipe
+        self.refiner = None
         self.last_prompt = ""
 
     def _load(self):
@@ -90,6 +95,14 @@ class ImageGenerator:
             self.pipe.load_textual_inversion(c.textual_inversion)
         self.pipe = self.pipe.to(device)
         self.pipe.set_progress_bar_config(disable=True)
+        if c.refiner and self.refiner is None:
+            try:  # shares the base model's second text encoder and VAE, as the SDXL recipe does
+                self.refiner = diffusers.AutoPipelineForImage2Image.from_pretrained(
+                    c.refiner, text_encoder_2=self.pipe.text_encoder_2, vae=self.pipe.vae,
+                    torch_dtype=torch.float16 if device == "cuda" else torch.float32).to(device)
+            except (OSError, ValueError, AttributeError) as exc:
+                raise ConfigError(f"could not load the refiner {c.refiner}: {str(exc).splitlines()[0][:200]}") from None
+            self.refiner.set_progress_bar_config(disable=True)
         self._device = device
 
     def __call__(self, description: str, seed: int | None = None) -> list:
@@ -101,10 +114,16 @@ class ImageGenerator:
         c = self.config
         self.last_prompt = c.prompt_template.format(description=description)
         generator = torch.Generator(device="cpu").manual_seed(c.seed if seed is None else seed)
-        out = self.pipe(prompt=self.last_prompt, negative_prompt=c.negative_prompt or None, num_inference_steps=c.steps,
-                        guidance_scale=c.guidance_scale, width=c.width, height=c.height, generator=generator,
-                        num_images_per_prompt=c.images_per_prompt)
-        return list(out.images)
+        common = dict(prompt=self.last_prompt, negative_prompt=c.negative_prompt or None, num_inference_steps=c.steps,
+                      guidance_scale=c.guidance_scale, generator=generator)
+        if self.refiner is None:
+            out = self.pipe(**common, width=c.width, height=c.height, num_images_per_prompt=c.images_per_prompt)
+            return list(out.images)
+        latents = self.pipe(**common, width=c.width, height=c.height, num_images_per_prompt=c.images_per_prompt,
+                            denoising_end=c.refiner_split, output_type="latent").images
+        common["prompt"] = [self.last_prompt] * len(latents)
+        common["negative_prompt"] = [c.negative_prompt] * len(latents) if c.negative_prompt else None
+        return list(self.refiner(**common, image=latents, denoising_start=c.refiner_split).images)
 
 
 @dataclass
