@@ -165,15 +165,33 @@ def landscape_scene(rng: random.Random) -> Scene:
                          f'<ellipse cx="{cx + 20}" cy="{cy - 12}" rx="28" ry="16"/></g>')
     elif weather == "snowy":
         parts.extend(f'<circle cx="{rng.randint(5, 379)}" cy="{rng.randint(5, 379)}" r="3" fill="#fff"/>' for _ in range(40))
+    element, ecolor = rng.choice([None, None, "cabin", "sailboat", "hot air balloon", "lighthouse"]), rng.choice(
+        ["red", "yellow", "white", "blue", "orange", "purple"])
+    if element == "sailboat" and terrain != "sea":
+        element = None
+    ef = PALETTE[ecolor]
+    if element == "cabin":
+        parts.append(f'<rect x="150" y="250" width="70" height="50" fill="{ef}"/><polygon points="142,252 185,215 228,252" fill="{_shade(ef, -0.4)}"/>'
+                     '<rect x="178" y="272" width="14" height="28" fill="#3b2a1a"/>')
+    elif element == "sailboat":
+        parts.append(f'<path d="M150 300h90l-14 18h-62z" fill="#5a3d2b"/><polygon points="195,296 195,220 240,296" fill="{ef}"/>')
+    elif element == "hot air balloon":
+        parts.append(f'<circle cx="250" cy="150" r="34" fill="{ef}"/><path d="M228 174l10 26h24l10-26" fill="{_shade(ef, -0.3)}"/>'
+                     '<rect x="240" y="200" width="20" height="14" fill="#7f5539"/>')
+    elif element == "lighthouse":
+        parts.append(f'<polygon points="300,300 312,170 332,170 344,300" fill="{ef}"/><rect x="308" y="155" width="28" height="18" fill="#ffe36e"/>'
+                     f'<rect x="306" y="230" width="32" height="14" fill="{_shade(ef, -0.4)}"/>')
     parts.append("</svg>")
     phrase = {"mountains": "over snowy mountains" if weather == "snowy" else "over mountains", "hills": "over rolling green hills",
               "sea": "over a calm sea", "forest": "above a dark forest", "desert": "over desert dunes"}[terrain]
     sky = {"clear": "a clear sky", "cloudy": "a cloudy sky", "snowy": "falling snow"}[weather]
-    desc = f"{sky} at {time} {phrase}"
+    desc = f"{sky} at {time} {phrase}" + (f" with {_a(ecolor + ' ' + element)}" if element else "")
     qs = [_mc("What time of day is shown?", time, list(TIMES), rng),
           _mc("What is below the sky?", terrain, TERRAINS, rng),
           _yn("Is there a moon?", body == "moon"),
           _yn("Are there clouds?", weather == "cloudy")]
+    if element:
+        qs[3] = _mc(f"What color is the {element}?", ecolor, _color_pool(ecolor), rng)
     return Scene(desc, "".join(parts), qs, "landscape")
 
 
