@@ -90,3 +90,35 @@ def test_sdxl_with_its_refiner(tmp_path):
     assert not np.array_equal(np.asarray(a), np.asarray(b))  # the refiner did the last steps
     with pytest.raises(ConfigError, match="refiner_split"):
         DiffusionConfig(refiner_split=1.5)
+
+
+def test_house_style_lora_and_textual_inversion(tiny_sd, tmp_path):
+    pytest.importorskip("peft")
+    import torch
+    from diffusers import StableDiffusionPipeline
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig, get_peft_model_state_dict
+
+    pipe = StableDiffusionPipeline.from_pretrained(tiny_sd)
+    pipe.unet.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_k", "to_q", "to_v", "to_out.0"]))
+    torch.manual_seed(0)
+    for name, p in pipe.unet.named_parameters():
+        if "lora" in name:
+            p.data.normal_(0, 0.5)  # a trained adapter is not the identity
+    StableDiffusionPipeline.save_lora_weights(tmp_path / "lora", unet_lora_layers=convert_state_dict_to_diffusers(
+        get_peft_model_state_dict(pipe.unet)), safe_serialization=True)
+    torch.save({"<house-style>": torch.randn(32)}, tmp_path / "style.bin")
+
+    common = dict(model=tiny_sd, steps=2, width=64, height=64, device="cpu", prompt_template="{description} <house-style>")
+    plain = np.asarray(ImageGenerator(DiffusionConfig(**common))("a barn", seed=1)[0])
+    lora = np.asarray(ImageGenerator(DiffusionConfig(**common, lora=str(tmp_path / "lora")))("a barn", seed=1)[0])
+    ti_gen = ImageGenerator(DiffusionConfig(**common, textual_inversion=str(tmp_path / "style.bin")))
+    ti = np.asarray(ti_gen("a barn", seed=1)[0])
+    assert "<house-style>" in ti_gen.pipe.tokenizer.get_vocab()  # the token is one learned embedding now
+    assert not np.array_equal(plain, lora) and not np.array_equal(plain, ti)
+
+
+def test_missing_style_weights_are_a_clear_error(tiny_sd, tmp_path):
+    gen = ImageGenerator(DiffusionConfig(model=tiny_sd, steps=2, width=64, height=64, device="cpu", lora=str(tmp_path / "nope")))
+    with pytest.raises(ConfigError, match="could not load the style weights"):
+        gen("a barn")

@@ -89,10 +89,14 @@ class ImageGenerator:
         if c.scheduler:
             cls = getattr(diffusers, SCHEDULERS[c.scheduler])
             self.pipe.scheduler = cls.from_config(self.pipe.scheduler.config)
-        if c.lora:
-            self.pipe.load_lora_weights(c.lora)
-        if c.textual_inversion:
-            self.pipe.load_textual_inversion(c.textual_inversion)
+        try:
+            if c.lora:
+                self.pipe.load_lora_weights(c.lora)  # needs peft
+            if c.textual_inversion:
+                self.pipe.load_textual_inversion(c.textual_inversion)
+        except (ImportError, ValueError, OSError, KeyError) as exc:
+            raise ConfigError(f"could not load the style weights ({c.lora or c.textual_inversion}): "
+                              f"{str(exc).splitlines()[0][:200]}; LoRA needs `pip install peft`") from None
         self.pipe = self.pipe.to(device)
         self.pipe.set_progress_bar_config(disable=True)
         if c.refiner and self.refiner is None:
