@@ -129,6 +129,7 @@ def cmd_score(args) -> int:
 def cmd_vectorize(args) -> int:
     from vectorize.pipeline import DiffusionConfig, VectorizerPipeline
 
+    args.image = args.image or args.image_opt
     if (args.image is None) == (args.prompt is None):
         raise InputError("give an IMAGE to trace or --prompt to draw one (not both)")
     image = None
@@ -142,7 +143,7 @@ def cmd_vectorize(args) -> int:
             raise InputError(f"{args.image}: not an image PIL can read (PNG, JPEG, WebP, ...)") from None
     config = DiffusionConfig(model=args.model, steps=args.steps, guidance_scale=args.cfg, width=args.width,
                              height=args.height, seed=args.seed, scheduler=args.scheduler, lora=args.lora,
-                             refiner=args.refiner,
+                             refiner=args.refiner, images_per_prompt=args.batch_size,
                              **({"negative_prompt": args.negative_prompt} if args.negative_prompt is not None else {}),
                              **({"prompt_template": args.template} if args.template else {}))
     out = VectorizerPipeline(config)(args.prompt, image=image, max_bytes=args.max_bytes, colors=args.colors)
@@ -163,8 +164,11 @@ def cmd_build_dataset(args) -> int:
         from vectorize.pipeline import DiffusionConfig
 
         diffusion = DiffusionConfig(model=args.model, steps=args.steps, width=args.width, height=args.height)
+    from rewards.questions import generate_questions
+
     n = build_dataset(args.output, args.source, n=args.n, seed=args.seed, images=args.images, max_bytes=args.max_bytes,
-                      captioner=args.captioner, descriptions=args.descriptions, diffusion=diffusion)
+                      captioner=args.captioner, descriptions=args.descriptions, diffusion=diffusion,
+                      questions_fn=generate_questions)
     print(f"{args.output}: {n} records")
     return 0
 
@@ -242,7 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="SVG to write")
     p.add_argument("--max-bytes", type=int, default=10_000, help="byte budget (default 10000)")
     p.add_argument("--colors", type=int, choices=range(2, 17), metavar="K", help="fix the number of colours (2-16)")
+    p.add_argument("--image", dest="image_opt", metavar="IMAGE", help="the image to trace (same as the positional IMAGE)")
     p.add_argument("--prompt", help="a description to draw with the diffusion model first")
+    p.add_argument("--batch-size", type=int, default=1, help="images drawn per prompt; the best trace is kept")
     p.add_argument("--model", default="segmind/SSD-1B", help="diffusers hub id or folder (SD 1.5/2.x, SDXL, SSD-1B, ...)")
     p.add_argument("--template", help="prompt template with {description} (default: flat vector style)")
     p.add_argument("--negative-prompt", help="negative prompt (default: no text, no photo texture)")

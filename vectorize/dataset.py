@@ -50,7 +50,7 @@ def _procedural(n: int, seed: int):
                "questions": scene.questions, "source": "procedural", "family": scene.family}
 
 
-def _images(folder: Path, max_bytes: int, captioner=None):
+def _images(folder: Path, max_bytes: int, captioner=None, questions_fn=None):
     from PIL import Image
 
     from .trace import vectorize_image
@@ -65,21 +65,25 @@ def _images(folder: Path, max_bytes: int, captioner=None):
         description = (captioner(image) if captioner is not None else "") or path.stem.replace("_", " ").replace("-", " ").strip()
         result = vectorize_image(image, max_bytes=max_bytes)
         yield {"id": f"img-{i:06d}", "description": description, "svg": result.svg,
-               # questions come later (rewards.questions) where the records are used
-               "questions": [], "source": "vectorizer", "family": "traced",
+               "questions": questions_fn(description) if questions_fn else [], "source": "vectorizer", "family": "traced",
                "image": str(path)}
 
 
-def _described(descriptions: list[str], pipeline, max_bytes: int, seed: int):
+def _described(descriptions: list[str], pipeline, max_bytes: int, seed: int, image_dir: Path, questions_fn):
+    image_dir.mkdir(parents=True, exist_ok=True)
     for i, description in enumerate(descriptions):
         out = pipeline(description, max_bytes=max_bytes, seed=seed + i)
-        yield {"id": f"vec-{i:06d}", "description": description, "svg": out.svg, "questions": [],
-               "source": "vectorizer", "family": "diffusion"}
+        path = image_dir / f"vec-{i:06d}.png"
+        out.image.save(path)
+        yield {"id": f"vec-{i:06d}", "description": description, "svg": out.svg,
+               "questions": questions_fn(description) if questions_fn else [],
+               "source": "vectorizer", "family": "diffusion", "image": str(path)}
 
 
 def build_dataset(output: str | Path, source: str = "procedural", n: int = 1000, seed: int = 0,
                   images: str | Path | None = None, max_bytes: int = 10_000, progress: bool = True,
-                  captioner: str | None = None, descriptions: str | Path | None = None, diffusion=None) -> int:
+                  captioner: str | None = None, descriptions: str | Path | None = None, diffusion=None,
+                  questions_fn=None) -> int:
     """Write (or complete) a dataset file; returns the number of records in it.
 
     Args:
@@ -94,6 +98,8 @@ def build_dataset(output: str | Path, source: str = "procedural", n: int = 1000,
             without one the file names are the descriptions.
         descriptions: a text file, one description per line (source "descriptions").
         diffusion: a vectorize.pipeline.DiffusionConfig for source "descriptions".
+        questions_fn: description -> questions, for records that come without them (the CLI
+            passes rewards.questions.generate_questions; this module does not import rewards).
     """
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +114,7 @@ def build_dataset(output: str | Path, source: str = "procedural", n: int = 1000,
             from .caption import Captioner
 
             cap = Captioner(captioner)
-        records = _images(Path(images), max_bytes, cap)
+        records = _images(Path(images), max_bytes, cap, questions_fn)
         total = sum(1 for p in Path(images).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     elif source == "descriptions":
         from .pipeline import DiffusionConfig, VectorizerPipeline
@@ -116,7 +122,9 @@ def build_dataset(output: str | Path, source: str = "procedural", n: int = 1000,
         if not descriptions or not Path(descriptions).is_file():
             raise InputError("--source descriptions needs --descriptions FILE (one description per line)")
         lines = [x.strip() for x in Path(descriptions).read_text(encoding="utf-8").splitlines() if x.strip()]
-        records, total = _described(lines, VectorizerPipeline(diffusion or DiffusionConfig()), max_bytes, seed), len(lines)
+        image_dir = out.with_name(out.stem + "_images")
+        records = _described(lines, VectorizerPipeline(diffusion or DiffusionConfig()), max_bytes, seed, image_dir, questions_fn)
+        total = len(lines)
     else:
         raise InputError(f"unknown source {source!r}; choose procedural, images or descriptions")
     bar = None

@@ -142,8 +142,26 @@ class VectorizerOutput:
     seconds: dict = field(default_factory=dict)  # per step
 
 
+def _trace_error(image: np.ndarray, svg: str) -> float:
+    """Mean CIELAB distance between an image and its trace's render, both at 64 x 64."""
+    import cv2
+
+    from svg_agent.render import render_image
+
+    def lab(a):
+        a = np.asarray(a)[:, :, :3] if np.asarray(a).ndim == 3 else np.stack([np.asarray(a)] * 3, -1)
+        small = cv2.resize(a.astype(np.uint8), (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+        return cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
+
+    return float(np.linalg.norm(lab(image) - lab(render_image(svg)), axis=2).mean())
+
+
 class VectorizerPipeline:
-    """1. image (diffusion, or given)  2. quantise  3. trace  4. fit the byte budget."""
+    """1. image (diffusion, or given)  2. quantise  3. trace  4. fit the byte budget.
+
+    With `images_per_prompt` > 1 every image is traced and the trace closest to its own image
+    (CIELAB distance at 64 px) is kept.
+    """
 
     def __init__(self, diffusion: DiffusionConfig | None = None, generator: ImageGenerator | None = None):
         self.diffusion = diffusion or DiffusionConfig()
@@ -155,15 +173,23 @@ class VectorizerPipeline:
             raise InputError("give either a description (to draw) or an image (to trace)")
         seconds = {}
         t0 = time.perf_counter()
-        # 1. image
+        # 1. image(s)
         if image is None:
             if self.generator is None:
                 self.generator = ImageGenerator(self.diffusion)
-            image = self.generator(description, seed=seed)[0]
+            candidates = self.generator(description, seed=seed)
+        else:
+            candidates = [image]
         seconds["image"] = time.perf_counter() - t0
-        # 2-4. quantise, trace, fit
+        # 2-4. quantise, trace, fit; with a batch, keep the trace closest to its own image
         t1 = time.perf_counter()
-        result = vectorize_image(np.asarray(image.convert("RGBA") if hasattr(image, "convert") else image),
-                                 max_bytes=max_bytes, colors=colors)
+        best = None
+        for img in candidates:
+            arr = np.asarray(img.convert("RGBA") if hasattr(img, "convert") else img)
+            traced = vectorize_image(arr, max_bytes=max_bytes, colors=colors)
+            err = _trace_error(arr, traced.svg) if len(candidates) > 1 else 0.0
+            if best is None or err < best[0]:
+                best = (err, img, traced)
+        _, image, result = best
         seconds["trace"] = time.perf_counter() - t1
         return VectorizerOutput(result.svg, result.bytes, image, description, result.settings, seconds)
