@@ -76,27 +76,34 @@ def tiny_gemma3(tokenizer, seed: int = 0):
     return Gemma3ForCausalLM(config).eval()
 
 
+def _char_clip_tokenizer(folder: Path):
+    """A character-level CLIP tokenizer (no merges), written to `folder`."""
+    import json
+
+    from transformers import CLIPTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}
+    for c in "abcdefghijklmnopqrstuvwxyz":
+        vocab[c] = len(vocab)
+        vocab[c + "</w>"] = len(vocab)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), pad_token="!", model_max_length=77)
+
+
 def tiny_stable_diffusion(folder: Path) -> Path:
     """A randomly initialised Stable Diffusion pipeline (tiny UNet, VAE, CLIP text encoder and a
     character-level CLIP tokenizer), saved to `folder` for from_pretrained."""
-    import json
-
     from svg_agent._torchvision import ensure_torchvision
 
     ensure_torchvision()
     import torch
     from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    from transformers import CLIPTextConfig, CLIPTextModel
 
-    tok_dir = folder / "_tokenizer_src"
-    tok_dir.mkdir(parents=True, exist_ok=True)
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}
-    for c in "abcdefghijklmnopqrstuvwxyz":
-        vocab[c] = len(vocab)
-        vocab[c + "</w>"] = len(vocab)
-    (tok_dir / "vocab.json").write_text(json.dumps(vocab))
-    (tok_dir / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = CLIPTokenizer(str(tok_dir / "vocab.json"), str(tok_dir / "merges.txt"), pad_token="!", model_max_length=77)
+    tokenizer = _char_clip_tokenizer(folder / "_tokenizer_src")
+    vocab = tokenizer.get_vocab()
     torch.manual_seed(0)
     text = CLIPTextModel(CLIPTextConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=2,
                                         num_attention_heads=4, max_position_embeddings=77, projection_dim=32,
@@ -144,25 +151,16 @@ def tiny_blip2(folder: Path, seed: int = 0) -> Path:
 
 def tiny_sdxl(folder: Path) -> tuple[Path, Path]:
     """A randomly initialised SDXL base and refiner (two CLIP text encoders, tiny UNets), saved."""
-    import json
-
     from svg_agent._torchvision import ensure_torchvision
 
     ensure_torchvision()
     import torch
     from diffusers import (AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLImg2ImgPipeline,
                            StableDiffusionXLPipeline, UNet2DConditionModel)
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-    src = folder / "_tok"
-    src.mkdir(parents=True, exist_ok=True)
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}
-    for c in "abcdefghijklmnopqrstuvwxyz":
-        vocab[c] = len(vocab)
-        vocab[c + "</w>"] = len(vocab)
-    (src / "vocab.json").write_text(json.dumps(vocab))
-    (src / "merges.txt").write_text("#version: 0.2\n")
-    tok = CLIPTokenizer(str(src / "vocab.json"), str(src / "merges.txt"), pad_token="!", model_max_length=77)
+    tok = _char_clip_tokenizer(folder / "_tok")
+    vocab = tok.get_vocab()
     cfg = dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
                max_position_embeddings=77, projection_dim=32, bos_token_id=0, eos_token_id=1, pad_token_id=2, hidden_act="gelu")
     torch.manual_seed(0)
