@@ -184,19 +184,12 @@ class LLMQuestionGenerator:
         self.last_reply = ""
 
     def _load(self):
+        from svg_agent._torchvision import import_torch
         from svg_agent.errors import ConfigError
 
-        try:
-            import torch
+        _, self.device = import_torch("LLM questions", self.device)
+        from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            from svg_agent._torchvision import ensure_torchvision
-
-            ensure_torchvision()
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-        except ImportError:
-            raise ConfigError("LLM questions need torch and transformers: pip install -c constraints.txt 'svg-agent[rewards]'") from None
-        if self.device is None:
-            self.device = "cuda" if torch.cuda.is_available() else "cpu"
         if self.model is None:
             try:
                 self.tokenizer = AutoTokenizer.from_pretrained(self.model_id)

@@ -76,17 +76,11 @@ class PaliGemmaScorer:
         self.name = "paligemma"
 
     def _load(self) -> None:
-        try:
-            import torch
+        from svg_agent._torchvision import import_torch
 
-            from svg_agent._torchvision import ensure_torchvision
+        torch, self.device = import_torch("the PaliGemma scorer", self.device)
+        from transformers import AutoProcessor, PaliGemmaForConditionalGeneration
 
-            ensure_torchvision()
-            from transformers import AutoProcessor, PaliGemmaForConditionalGeneration
-        except ImportError:
-            raise ConfigError("the PaliGemma scorer needs torch and transformers: pip install -c constraints.txt 'svg-agent[rewards]'") from None
-        if self.device is None:
-            self.device = "cuda" if torch.cuda.is_available() else "cpu"
         if self.model is None:
             local = Path(self.model_id)
             if (self.model_id.startswith((".", "/")) or local.exists()) and not (local / "config.json").exists():

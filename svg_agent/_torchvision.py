@@ -33,3 +33,27 @@ def ensure_torchvision() -> None:
         globals()["_lib"] = lib
         import torchvision  # noqa: F401,F811
     _done = True
+
+
+def import_torch(needed_for: str, device: str | None = None, *, transformers: bool = True):
+    """torch (and transformers) for a model-backed part, with the fix above applied first.
+
+    Args:
+        needed_for: what needs them, for the error message ("captioning", ...).
+        device: a requested device, or None for CUDA when available.
+        transformers: also check that transformers imports.
+
+    Returns:
+        (torch, device)
+    """
+    from .errors import ConfigError
+
+    try:
+        import torch
+
+        ensure_torchvision()  # transformers imports torchvision when it is installed
+        if transformers:
+            import transformers as _  # noqa: F401
+    except ImportError:
+        raise ConfigError(f"{needed_for} needs torch and transformers: pip install -c constraints.txt 'svg-agent[rewards]'") from None
+    return torch, device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -30,17 +30,11 @@ class Captioner:
         self.model, self.processor = model, processor
 
     def _load(self) -> None:
-        try:
-            import torch
+        from svg_agent._torchvision import import_torch
 
-            from svg_agent._torchvision import ensure_torchvision
+        torch, self.device = import_torch("captioning", self.device)
+        from transformers import AutoModelForImageTextToText, AutoProcessor
 
-            ensure_torchvision()
-            from transformers import AutoModelForImageTextToText, AutoProcessor
-        except ImportError:
-            raise ConfigError("captioning needs torch and transformers: pip install -c constraints.txt 'svg-agent[rewards]'") from None
-        if self.device is None:
-            self.device = "cuda" if torch.cuda.is_available() else "cpu"
         if self.model is None:
             try:
                 self.processor = AutoProcessor.from_pretrained(self.model_id)

@@ -86,12 +86,10 @@ def generate_descriptions(n: int, seed: int = 0) -> list[str]:
 def llm_descriptions(n: int, generator_model: str | None = None, model=None, tokenizer=None, seed: int = 0,
                      max_new_tokens: int = 512) -> list[str]:
     """Descriptions from an instruction-tuned LLM, topped up from the grammar to `n`."""
-    import torch
-
-    from svg_agent._torchvision import ensure_torchvision
+    from svg_agent._torchvision import import_torch
     from svg_agent.errors import ConfigError
 
-    ensure_torchvision()
+    torch, _ = import_torch("LLM descriptions")
     if model is None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 

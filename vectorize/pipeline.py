@@ -71,15 +71,12 @@ class ImageGenerator:
         self.last_prompt = ""
 
     def _load(self):
-        import torch
-
-        from svg_agent._torchvision import ensure_torchvision
-
-        ensure_torchvision()
-        import diffusers
+        from svg_agent._torchvision import import_torch
 
         c = self.config
-        device = c.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        torch, device = import_torch("the diffusion step", c.device)
+        import diffusers
+
         if self.pipe is None:
             try:
                 self.pipe = diffusers.AutoPipelineForText2Image.from_pretrained(
