@@ -12,19 +12,10 @@ def tiny_paligemma(folder: Path, seed: int = 0) -> Path:
 
     ensure_torchvision()
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import (PaliGemmaConfig, PaliGemmaForConditionalGeneration, PaliGemmaProcessor,
-                              PreTrainedTokenizerFast, SiglipImageProcessor)
+    from transformers import PaliGemmaConfig, PaliGemmaForConditionalGeneration, PaliGemmaProcessor, SiglipImageProcessor
 
-    tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.decoder = decoders.Metaspace()
-    corpus = ["answer en Question: What color is the sky?\nChoices:\nA. blue\nB. red\nC. green\nD. yellow\n",
-              "ocr", "yes no", "Is there a red circle?"] * 20
-    alphabet = list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:?\n")
-    tok.train_from_iterator(corpus, trainers.BpeTrainer(
-        vocab_size=300, special_tokens=["<pad>", "<eos>", "<bos>", "<unk>", "<image>"], initial_alphabet=alphabet))
-    hf = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
+    hf = tiny_tokenizer(["answer en Question: What color is the sky?\nChoices:\nA. blue\nB. red\nC. green\nD. yellow\n",
+                         "ocr", "yes no", "Is there a red circle?"], vocab_size=300, extra_special=["<image>"])
     image_processor = SiglipImageProcessor(size={"height": 28, "width": 28})
     image_processor.image_seq_length = 4
     processor = PaliGemmaProcessor(image_processor=image_processor, tokenizer=hf)
@@ -42,8 +33,9 @@ def tiny_paligemma(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
-def tiny_tokenizer(corpus: list[str], vocab_size: int = 400):
-    """A BPE tokenizer trained here, with Gemma's special tokens and a minimal chat template."""
+def tiny_tokenizer(corpus: list[str], vocab_size: int = 400, extra_special: list[str] = ()):
+    """A BPE tokenizer trained here, with Gemma's special tokens (plus `extra_special`) and a
+    minimal chat template."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -52,7 +44,7 @@ def tiny_tokenizer(corpus: list[str], vocab_size: int = 400):
     tok.decoder = decoders.Metaspace()
     alphabet = list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;?!\"'{}[]<>/=-_\n")
     tok.train_from_iterator(corpus * 5, trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>"],
+        vocab_size=vocab_size, special_tokens=["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>", *extra_special],
         initial_alphabet=alphabet))
     hf = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
     hf.chat_template = ("{{ bos_token }}{% for m in messages %}<start_of_turn>{{ m['role'] }}\n{{ m['content'] }}<end_of_turn>\n"
