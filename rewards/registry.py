@@ -13,6 +13,7 @@ records, so a completion is rendered once however many terms are logged. Dataset
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 
 from svg_agent.errors import ConfigError
@@ -28,6 +29,7 @@ GETTERS = {
     "hidden_text": lambda r: -1.0 if r.hidden_text else 0.0,
     "standin_faithfulness": lambda r: r.standin_faithfulness,
     "standin_quality": lambda r: r.standin_quality,
+    "bytes": lambda r: float(r.bytes),  # for the logs (weight 0): bytes of the SVG judged
     "aesthetic": lambda r: r.aesthetic,
     "vqa": lambda r: r.vqa,
 }
@@ -45,16 +47,20 @@ def _text(completion) -> str:
 class RewardContext:
     """Scores each (completion, description) once and keeps the records for the other terms."""
 
-    def __init__(self, scorer: Scorer, cache_items: int = 4096):
+    def __init__(self, scorer: Scorer, cache_items: int = 4096, to_svg=None):
         self.scorer = scorer
+        self.to_svg = to_svg
         self.cache_items = cache_items
         self._cache: OrderedDict[tuple, ScoreRecord] = OrderedDict()
         self.passes = 0  # scoring passes run (for tests and logs)
 
     def records(self, prompts, completions, **columns) -> list[ScoreRecord]:
         texts = [_text(c) for c in completions]
+        if self.to_svg is not None:
+            texts = [self.to_svg(t) for t in texts]
         descriptions = columns.get("description") or [_text(p) for p in (prompts or [""] * len(texts))]
         questions = columns.get("questions") or [None] * len(texts)
+        questions = [json.loads(q) if isinstance(q, str) else q for q in questions]  # JSON text in Arrow datasets
         seeds = columns.get("seed")
         keys = [(t, d, None if seeds is None else seeds[i]) for i, (t, d) in enumerate(zip(texts, descriptions))]
         todo = [i for i, k in enumerate(keys) if k not in self._cache]
@@ -73,13 +79,26 @@ class RewardContext:
         return [self._cache[k] for k in keys]
 
 
-def build_rewards(names: list[str], config: ScorerConfig | None = None, scorer: Scorer | None = None) -> list:
+ALWAYS = {"validity", "raw_validity", "size", "bytes", "hidden_text"}  # defined for invalid SVGs too
+
+
+def _value(name: str, getter, record: ScoreRecord):
+    """The term's value; an invalid SVG scores 0 on every image term, as it scores 0 in the metric."""
+    if not record.valid and name not in ALWAYS:
+        return 0.0
+    return getter(record)
+
+
+def build_rewards(names: list[str], config: ScorerConfig | None = None, scorer: Scorer | None = None,
+                  to_svg=None) -> list:
     """Build only the named reward callables, sharing one scorer and one record cache.
 
     Args:
         names: any of GETTERS' keys.
         config: the scorer's settings (ignored when `scorer` is given).
         scorer: an existing Scorer to share.
+        to_svg: maps a completion's text to the SVG text it stands for (a base model's prompt opens
+            the root tag, so its completions need it back); default: the text as is.
 
     Returns:
         Callables in the order of `names`.
@@ -87,13 +106,13 @@ def build_rewards(names: list[str], config: ScorerConfig | None = None, scorer: 
     unknown = [n for n in names if n not in GETTERS]
     if unknown:
         raise ConfigError(f"unknown reward {unknown[0]!r}; choose from {', '.join(GETTERS)}")
-    ctx = RewardContext(scorer or Scorer(config))
+    ctx = RewardContext(scorer or Scorer(config), to_svg=to_svg)
     funcs = []
     for name in names:
         getter = GETTERS[name]
 
-        def reward(prompts=None, completions=None, _getter=getter, **columns):
-            return [_getter(r) for r in ctx.records(prompts, completions, **columns)]
+        def reward(prompts=None, completions=None, _getter=getter, _name=name, **columns):
+            return [_value(_name, _getter, r) for r in ctx.records(prompts, completions, **columns)]
 
         reward.__name__ = name
         reward.context = ctx

@@ -11,6 +11,9 @@
     svg-agent contact-sheet data/procedural.jsonl -o sheet.png
     svg-agent descriptions --n 5000 -o data/descriptions.txt
     svg-agent demo [-o OUT_DIR]
+    svg-agent train --config configs/train/tiny-cpu.yaml --output_dir runs/tiny [--field value ...] [--resume]
+    svg-agent generate "a purple forest at dusk" -o out.svg [--config ...] [--adapter DIR] [--n 8] [--time-budget 60]
+    svg-agent generate --descriptions train.csv -o submission.csv [--adapter DIR]
 
 Heavy imports happen inside each command, so `--help` is instant.
 """
@@ -196,6 +199,54 @@ def cmd_demo(args) -> int:
     return run_demo(Path(args.output))
 
 
+def cmd_train(argv: list[str]) -> int:
+    from .train import parse_train_args, train
+
+    config = parse_train_args(argv)
+    summary = train(config)
+    if summary.get("adapter"):
+        ends = summary.get("samples", {})
+        line = "; ".join(f"{k}: reward {v['reward']:.3f}, raw validity {v['raw_validity']:.2f}, {v['bytes']:.0f} bytes"
+                         for k, v in ends.items())
+        print(f"adapter: {summary['adapter']}\nsamples on held-out descriptions ({line})\n"
+              f"curves: {Path(config.output_dir) / 'curves.png'}  samples: {Path(config.output_dir) / 'samples.png'}")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from .generate import Generator, generate_csv, load_generate_config, read_descriptions
+
+    overrides = {"model": args.model, "n": args.n, "time_budget": args.time_budget, "batch_size": args.batch_size,
+                 "max_new_tokens": args.max_new_tokens, "temperature": args.temperature, "seed": args.seed,
+                 "ocr_backend": args.ocr, "device": args.device}
+    config = load_generate_config(args.config, overrides, adapter=args.adapter)
+    gen = Generator(config)
+    if args.descriptions:
+        if args.description:
+            raise InputError("give a description or --descriptions FILE, not both")
+        rows = read_descriptions(args.descriptions)
+        out = Path(args.output or "submission.csv")
+        sheet = Path(args.sheet) if args.sheet else out.with_suffix(".png")
+        results = generate_csv(gen, rows, out, sheet)
+        fallbacks = sum(r.fallback for r in results)
+        mean = sum(r.record.reward if r.record else 0 for r in results) / len(results)
+        print(f"wrote {out} ({len(results)} SVGs, mean offline reward {mean:.3f}, {fallbacks} fallbacks) and {sheet}")
+        return 0
+    if not args.description:
+        raise InputError("give a description, or --descriptions FILE for a submission.csv")
+    result = gen.generate(args.description)
+    if args.output:
+        _write(args.output, result.svg.encode("utf-8"))
+    else:
+        sys.stdout.write(result.svg + "\n")
+    rec = result.record
+    print(f"{len(result.candidates)} candidates in {result.seconds:.1f} s; chose reward "
+          f"{rec.reward if rec else 0:.3f}, {len(result.svg.encode())} bytes"
+          + (" (fallback drawing: no candidate survived)" if result.fallback else "")
+          + (f"; model error: {result.error}" if result.error else ""), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="svg-agent",
@@ -295,10 +346,42 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the SVG core on the bundled examples and write a contact sheet")
     p.add_argument("-o", "--output", default="out/demo", help="output folder (default out/demo)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("train", help="train a policy: LoRA SFT, then GRPO/RLOO (svg-agent train --help)", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=None)
+
+    p = sub.add_parser("generate", help="best-of-N SVGs from a policy within a time budget")
+    p.add_argument("description", nargs="?", help="what to draw")
+    p.add_argument("-o", "--output", help="SVG to write (default stdout); with --descriptions, the submission CSV")
+    p.add_argument("--descriptions", help="CSV with id,description: write submission.csv (id,svg) and a contact sheet")
+    p.add_argument("--sheet", help="contact sheet PNG for --descriptions (default: beside the CSV)")
+    p.add_argument("--config", help="a generate config or a training recipe (its model and reward settings)")
+    p.add_argument("--adapter", help="LoRA adapter: a training run's output_dir or an adapter folder")
+    p.add_argument("--model", help="hub id, folder, gemma3-270m-offline or tiny-random-gemma3")
+    p.add_argument("--n", type=int, help="candidates per description (default 4)")
+    p.add_argument("--batch-size", type=int, help="candidates sampled together (default 4)")
+    p.add_argument("--time-budget", type=float, help="seconds per description, everything included (default 60)")
+    p.add_argument("--max-new-tokens", type=int, help="token limit per candidate (default 512)")
+    p.add_argument("--temperature", type=float, help="sampling temperature (default 1.0)")
+    p.add_argument("--seed", type=int, help="sampling seed")
+    p.add_argument("--ocr", choices=["rapidocr", "tesseract", "none"], help="OCR backend of the reward")
+    p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
+    p.set_defaults(func=cmd_generate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "train":  # TRL's parser reads the rest (YAML config, overrides, --help)
+        try:
+            return cmd_train(argv[1:])
+        except SvgAgentError as exc:
+            print(f"svg-agent train: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            print("svg-agent train: interrupted", file=sys.stderr)
+            return 130
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -33,39 +33,18 @@ def tiny_paligemma(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
-def tiny_tokenizer(corpus: list[str], vocab_size: int = 400, extra_special: list[str] = ()):
-    """A BPE tokenizer trained here, with Gemma's special tokens (plus `extra_special`) and a
-    minimal chat template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+def tiny_tokenizer(corpus, vocab_size=400, extra_special=()):
+    """A BPE tokenizer trained here (see svg_agent.tiny), with a minimal chat template."""
+    from svg_agent.tiny import tiny_tokenizer as build
 
-    tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.decoder = decoders.Metaspace()
-    alphabet = list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;?!\"'{}[]<>/=-_\n")
-    tok.train_from_iterator(corpus * 5, trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>", *extra_special],
-        initial_alphabet=alphabet))
-    hf = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
-    hf.chat_template = ("{{ bos_token }}{% for m in messages %}<start_of_turn>{{ m['role'] }}\n{{ m['content'] }}<end_of_turn>\n"
-                        "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
-    return hf
+    return build(corpus, vocab_size=vocab_size, extra_special=extra_special)
 
 
 def tiny_gemma3(tokenizer, seed: int = 0):
     """A randomly initialised Gemma 3 causal LM sized for tests."""
-    from svg_agent._torchvision import ensure_torchvision
+    from svg_agent.tiny import tiny_gemma3 as build
 
-    ensure_torchvision()
-    import torch
-    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
-
-    config = Gemma3TextConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                              num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=512,
-                              pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                              eos_token_id=tokenizer.eos_token_id)
-    torch.manual_seed(seed)
-    return Gemma3ForCausalLM(config).eval()
+    return build(tokenizer, seed=seed)
 
 
 def _char_clip_tokenizer(folder: Path):

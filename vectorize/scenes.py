@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass, field
 
 from svg_agent.constraints import validate
@@ -239,8 +240,27 @@ def garment_scene(rng: random.Random) -> Scene:
 FAMILIES = [abstract_scene, landscape_scene, garment_scene]
 
 
-def generate_scenes(n: int, seed: int = 0, max_tries_per_scene: int = 50):
+_GRADIENT_DEFS = re.compile(r'<defs><linearGradient id="(\w+)"[^>]*><stop offset="0" stop-color="(#[0-9a-f]{6})"/>'
+                            r'<stop offset="1" stop-color="(#[0-9a-f]{6})"/></linearGradient></defs>')
+
+
+def flatten(svg: str) -> str:
+    """The scene with its gradient backdrop replaced by one flat colour (the gradient's midpoint).
+
+    A shorter drawing of the same picture, for a small policy that pays for every token.
+    """
+    m = _GRADIENT_DEFS.search(svg)
+    if not m:
+        return svg
+    gid, top, bottom = m.groups()
+    mid = "#%02x%02x%02x" % tuple((int(top[i:i + 2], 16) + int(bottom[i:i + 2], 16)) // 2 for i in (1, 3, 5))
+    return svg[:m.start()] + svg[m.end():].replace(f"url(#{gid})", mid)
+
+
+def generate_scenes(n: int, seed: int = 0, max_tries_per_scene: int = 50, flat: bool = False):
     """Yield `n` scenes with distinct descriptions, deterministically from `seed`.
+
+    With `flat`, backdrops are one colour instead of a gradient (see `flatten`).
 
     Raises:
         ValueError: when the grammar cannot produce that many distinct descriptions.
@@ -260,4 +280,6 @@ def generate_scenes(n: int, seed: int = 0, max_tries_per_scene: int = 50):
             raise AssertionError(f"invalid scene SVG for {scene.description!r}: {validate(scene.svg).summary}")
         seen.add(scene.description)
         produced += 1
+        if flat:
+            scene.svg = flatten(scene.svg)
         yield scene

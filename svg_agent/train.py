@@ -1,0 +1,613 @@
+"""Training: LoRA supervised warm start (TRL SFTTrainer), then GRPO or RLOO against the reward.
+
+    svg-agent train --config configs/train/tiny-cpu.yaml --output_dir runs/tiny [--field value ...]
+
+One flat dataclass, `TrainConfig`, parsed with TRL's parser: the YAML sets fields, the command line
+overrides them, an unknown key is an error naming it, and `--help` lists every field. The run
+directory holds, when it finishes:
+
+    adapter/            the final LoRA adapter (what `--adapter DIR` loads)
+    sft/, grpo/         each stage's checkpoints (optimizer, scheduler, RNG, data position) and adapter
+    log.jsonl           every logged step of every stage (loss, reward components, validity, bytes)
+    curves.png          the training curves
+    samples.png         renders of the evaluation descriptions before and after training
+    samples_start.jsonl, samples_end.jsonl   the same as records (completion, validity, bytes, reward)
+    train_config.yaml   the resolved config; state.json   the stages finished and their times
+
+`--resume` continues an interrupted run from its last checkpoint; Ctrl-C saves a checkpoint at
+the end of the current step before exiting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError, InputError, SvgAgentError
+
+STAGES = ("sft", "grpo")
+ALGORITHMS = ("grpo", "rloo")
+LOSS_TYPES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo")
+EVAL_DESCRIPTIONS = [
+    "a purple forest at dusk",
+    "a red circle on a blue background",
+    "a yellow umbrella with a black handle",
+    "three green triangles in a row on a white background",
+    "a starry night over a calm sea",
+    "an orange t-shirt with a pocket",
+]
+
+
+class TrainingInterrupted(SvgAgentError):
+    """Ctrl-C: a checkpoint was saved; `--resume` continues."""
+
+    exit_code = 130
+
+
+def _help(text: str, **kw):
+    return field(metadata={"help": text}, **kw)
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run. Fields prefixed sft_ and grpo_ belong to that stage."""
+
+    # model and adapter
+    model: str = _help("hub id, local folder, 'gemma3-270m-offline' or 'tiny-random-gemma3'", default="tiny-random-gemma3")
+    prompt_format: str = _help("auto (chat if the tokenizer has a chat template), chat or base", default="auto")
+    dtype: str = _help("weights: float32, bfloat16, float16 or auto", default="float32")
+    load_in_4bit: bool = _help("QLoRA: load the base model in 4-bit NF4 (CUDA, bitsandbytes)", default=False)
+    attn_implementation: str | None = _help("eager, sdpa or flash_attention_2 (default: transformers' choice)", default=None)
+    adapter: str | None = _help("start from this saved LoRA adapter instead of a new one", default=None)
+    lora_r: int = _help("LoRA rank", default=16)
+    lora_alpha: int = _help("LoRA alpha", default=32)
+    lora_dropout: float = _help("LoRA dropout", default=0.0)
+    lora_target_modules: list[str] = _help("modules LoRA adapts ('all-linear' or names)", default_factory=lambda: ["all-linear"])
+    # data
+    dataset: str = _help("'procedural' (generated scenes) or a JSON-lines file from `svg-agent build-dataset`", default="procedural")
+    dataset_size: int = _help("procedural records to generate", default=512)
+    dataset_seed: int = _help("seed of the procedural generator", default=0)
+    procedural_flat: bool = _help("procedural backdrops in one colour instead of a gradient (fewer tokens)", default=True)
+    max_svg_tokens: int = _help("drop SFT records whose completion is longer than this many tokens", default=256)
+    eval_descriptions: list[str] = _help("held-out descriptions drawn before and after training (never trained on)",
+                                         default_factory=lambda: list(EVAL_DESCRIPTIONS))
+    # run
+    stages: list[str] = _help("stages to run, in order: sft, grpo", default_factory=lambda: ["sft", "grpo"])
+    output_dir: str = _help("run directory (adapter, checkpoints, logs, plots)", default="runs/train")
+    resume: bool = _help("continue the run in output_dir from its last checkpoint", default=False)
+    seed: int = _help("seed for data order, LoRA init and sampling", default=0)
+    save_steps: int = _help("checkpoint every this many optimizer steps", default=10)
+    save_total_limit: int = _help("checkpoints kept per stage", default=2)
+    logging_steps: int = _help("log every this many steps", default=1)
+    report_to: list[str] = _help("tensorboard, wandb, trackio or none", default_factory=lambda: ["tensorboard"])
+    gradient_checkpointing: bool = _help("trade compute for memory", default=False)
+    bf16: bool = _help("bfloat16 mixed precision (GPU)", default=False)
+    sample_max_new_tokens: int = _help("token limit of the before/after samples", default=256)
+    sample_temperature: float = _help("temperature of the before/after samples", default=0.7)
+    # sft
+    sft_max_steps: int = _help("SFT optimizer steps", default=20)
+    sft_learning_rate: float = _help("SFT learning rate", default=2e-4)
+    sft_batch_size: int = _help("SFT sequences per device per step", default=4)
+    sft_gradient_accumulation_steps: int = _help("SFT gradient accumulation", default=1)
+    sft_warmup_ratio: float = _help("SFT warm-up fraction", default=0.05)
+    sft_max_length: int = _help("SFT sequence limit (prompt + completion tokens)", default=384)
+    # grpo / rloo
+    grpo_algorithm: str = _help("grpo or rloo (TRL's GRPOTrainer or RLOOTrainer)", default="grpo")
+    grpo_max_steps: int = _help("RL optimizer steps", default=10)
+    grpo_learning_rate: float = _help("RL learning rate", default=5e-5)
+    grpo_num_generations: int = _help("completions per prompt (the group)", default=4)
+    grpo_batch_size: int = _help("completions per device per step (a multiple of the group size)", default=4)
+    grpo_gradient_accumulation_steps: int = _help("RL gradient accumulation", default=1)
+    grpo_max_completion_length: int = _help("token limit of a completion", default=256)
+    grpo_temperature: float = _help("sampling temperature", default=1.0)
+    grpo_top_p: float = _help("nucleus sampling", default=1.0)
+    grpo_loss_type: str = _help("grpo, dr_grpo, dapo, bnpo, cispo or sapo (GRPO only)", default="dapo")
+    grpo_beta: float = _help("KL weight against the policy at the start of RL (0: no reference model)", default=0.0)
+    grpo_epsilon: float = _help("clipping range", default=0.2)
+    grpo_scale_rewards: str = _help("group, batch or none (GRPO only)", default="group")
+    grpo_rewards: list[str] = _help("reward callables (rewards.registry): the first ones weighted, the rest logged",
+                                    default_factory=lambda: ["reward", "validity", "raw_validity", "size", "ocr",
+                                                             "standin_faithfulness", "standin_quality", "bytes"])
+    grpo_reward_weights: list[float] = _help("one weight per reward; 0 logs without training on it",
+                                             default_factory=lambda: [1.0, 0, 0, 0, 0, 0, 0, 0])
+    grpo_use_vllm: bool = _help("generate with vLLM (GPU)", default=False)
+    grpo_vllm_mode: str = _help("colocate or server", default="colocate")
+    grpo_vllm_server_base_url: str | None = _help("vLLM server URL (server mode)", default=None)
+    # reward
+    ocr_backend: str | None = _help("rapidocr, tesseract or none", default="rapidocr")
+    reward_validity: str = _help("extracted (the SVG as written must validate) or sanitized", default="extracted")
+    clip: str | None = _help("CLIP weights for the real aesthetic term ('openai' or a checkpoint); none: stand-in", default=None)
+    clip_model: str = _help("open_clip architecture", default="ViT-L-14")
+    vqa: str | None = _help("PaliGemma hub id or folder for the real VQA term; none: stand-in", default=None)
+    vqa_4bit: bool = _help("load PaliGemma in 4-bit (CUDA)", default=False)
+
+    def __post_init__(self):
+        for name in ("ocr_backend", "clip", "vqa", "adapter", "attn_implementation", "grpo_vllm_server_base_url"):
+            if isinstance(getattr(self, name), str) and getattr(self, name).lower() in ("none", "null", ""):
+                setattr(self, name, None)
+        bad = [s for s in self.stages if s not in STAGES]
+        if bad or not self.stages:
+            raise ConfigError(f"stages must be a list of {', '.join(STAGES)}; got {self.stages}")
+        if self.grpo_algorithm not in ALGORITHMS:
+            raise ConfigError(f"grpo_algorithm must be one of {', '.join(ALGORITHMS)}, not {self.grpo_algorithm!r}")
+        if self.grpo_loss_type not in LOSS_TYPES:
+            raise ConfigError(f"grpo_loss_type must be one of {', '.join(LOSS_TYPES)}, not {self.grpo_loss_type!r}")
+        from rewards.registry import GETTERS
+
+        unknown = [r for r in self.grpo_rewards if r not in GETTERS]
+        if unknown:
+            raise ConfigError(f"unknown reward {unknown[0]!r} in grpo_rewards; choose from {', '.join(GETTERS)}")
+        if len(self.grpo_reward_weights) != len(self.grpo_rewards):
+            raise ConfigError(f"grpo_reward_weights has {len(self.grpo_reward_weights)} values for "
+                              f"{len(self.grpo_rewards)} grpo_rewards; give one weight per reward")
+        if self.grpo_num_generations < 2:
+            raise ConfigError("grpo_num_generations must be at least 2 (the advantage compares completions of a group)")
+        if self.grpo_batch_size % self.grpo_num_generations:
+            raise ConfigError(f"grpo_batch_size ({self.grpo_batch_size}) must be a multiple of grpo_num_generations "
+                              f"({self.grpo_num_generations})")
+        for name in ("sft_max_steps", "grpo_max_steps", "save_steps", "sft_batch_size", "max_svg_tokens"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if self.dataset != "procedural" and not Path(self.dataset).exists():
+            raise InputError(f"dataset {self.dataset} does not exist: give 'procedural' or a JSON-lines file "
+                             "from `svg-agent build-dataset`")
+        if (self.clip or self.vqa) and self.ocr_backend is None:
+            pass  # allowed: the formula then has no OCR factor
+
+
+def parse_train_args(argv: list[str]) -> TrainConfig:
+    """TrainConfig from `--config FILE` and `--field value` overrides; errors name the bad key."""
+    from ._torchvision import ensure_torchvision
+
+    ensure_torchvision()
+    from trl import TrlParser
+
+    if "--config" in argv:
+        i = argv.index("--config")
+        if i + 1 >= len(argv):
+            raise ConfigError("--config needs a YAML file")
+        path = Path(argv[i + 1])
+        if not path.exists():
+            raise InputError(f"config {path} does not exist")
+    parser = TrlParser([TrainConfig], prog="svg-agent train",
+                       description="Train a policy: LoRA SFT warm start, then GRPO/RLOO against the reward.")
+    try:
+        (config,) = parser.parse_args_and_config(argv)
+    except ValueError as exc:
+        msg = str(exc)
+        if "Unknown arguments from config file" in msg or "not used by the HfArgumentParser" in msg:
+            import re
+
+            keys = re.findall(r"--?([A-Za-z0-9_]+)", msg) or [msg]
+            raise ConfigError(f"unknown config key {keys[0]!r}; `svg-agent train --help` lists every field") from None
+        raise ConfigError(msg) from None
+    return config
+
+
+# ---------------------------------------------------------------- data
+
+def training_records(cfg: TrainConfig) -> list[dict]:
+    """(description, svg, questions) records, without the evaluation descriptions."""
+    held_out = {d.strip().lower() for d in cfg.eval_descriptions}
+    if cfg.dataset == "procedural":
+        from vectorize.scenes import generate_scenes
+
+        records = [{"description": s.description, "svg": s.svg, "questions": s.questions}
+                   for s in generate_scenes(cfg.dataset_size, seed=cfg.dataset_seed, flat=cfg.procedural_flat)]
+    else:
+        from vectorize.dataset import load_records
+
+        records = load_records(cfg.dataset)
+        for i, r in enumerate(records):
+            if not isinstance(r.get("description"), str) or not isinstance(r.get("svg"), str):
+                raise InputError(f"{cfg.dataset} record {i + 1} needs 'description' and 'svg' strings")
+    records = [r for r in records if r["description"].strip().lower() not in held_out]
+    if not records:
+        raise InputError("no training records left after removing the evaluation descriptions")
+    return records
+
+
+def _questions_column(records: list[dict]) -> list[str]:
+    return [json.dumps(r.get("questions") or []) for r in records]
+
+
+def sft_dataset(records: list[dict], fmt, tokenizer, max_tokens: int):
+    """Prompt/completion pairs for SFTTrainer, dropping completions over `max_tokens` tokens."""
+    from datasets import Dataset
+
+    rows = []
+    for r in records:
+        completion = fmt.completion(r["svg"])
+        text = completion if isinstance(completion, str) else completion[-1]["content"]
+        if len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= max_tokens:
+            rows.append({"prompt": fmt.prompt(r["description"]), "completion": completion})
+    if not rows:
+        raise InputError(f"every training SVG is longer than max_svg_tokens={max_tokens} tokens; raise it")
+    return Dataset.from_list(rows), len(records) - len(rows)
+
+
+def rl_dataset(records: list[dict], fmt):
+    """Prompts for GRPO/RLOO with the columns the rewards read (description, questions)."""
+    from datasets import Dataset
+
+    return Dataset.from_list([{"prompt": fmt.prompt(r["description"]), "description": r["description"],
+                               "questions": q} for r, q in zip(records, _questions_column(records))])
+
+
+# ---------------------------------------------------------------- callbacks
+
+def _callbacks_base():
+    from transformers import TrainerCallback
+
+    return TrainerCallback
+
+
+class _Callbacks:
+    """Built lazily so that importing this module needs no transformers."""
+
+    @staticmethod
+    def jsonl(path: Path, stage: str):
+        base = _callbacks_base()
+
+        class JsonlLog(base):
+            def on_log(self, args, state, control, logs=None, **kw):
+                if state.is_world_process_zero and logs:
+                    with open(path, "a") as f:
+                        f.write(json.dumps({"stage": stage, "step": state.global_step, "time": time.time(),
+                                            **{k: v for k, v in logs.items() if isinstance(v, (int, float))}}) + "\n")
+
+        return JsonlLog()
+
+    @staticmethod
+    def interrupt():
+        base = _callbacks_base()
+
+        class Interrupt(base):
+            """First Ctrl-C: save a checkpoint after this step and stop. Second: stop at once."""
+
+            def __init__(self):
+                self.requested = False
+                self._previous = None
+
+            def _handle(self, signum, frame):
+                if self.requested:
+                    raise KeyboardInterrupt
+                self.requested = True
+                print("\nCtrl-C: saving a checkpoint at the end of this step, then stopping "
+                      "(Ctrl-C again stops at once without saving)", file=sys.stderr, flush=True)
+
+            def on_train_begin(self, args, state, control, **kw):
+                try:
+                    self._previous = signal.signal(signal.SIGINT, self._handle)
+                except ValueError:  # not the main thread
+                    self._previous = None
+
+            def on_step_end(self, args, state, control, **kw):
+                if self.requested:
+                    control.should_save = True
+                    control.should_training_stop = True
+
+            def on_train_end(self, args, state, control, **kw):
+                if self._previous is not None:
+                    signal.signal(signal.SIGINT, self._previous)
+                    self._previous = None
+
+        return Interrupt()
+
+
+# ---------------------------------------------------------------- helpers
+
+def last_checkpoint(folder: Path) -> Path | None:
+    ckpts = [p for p in folder.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()
+             and (p / "trainer_state.json").exists()]
+    return max(ckpts, key=lambda p: int(p.name.split("-")[-1])) if ckpts else None
+
+
+def _read_state(out: Path) -> dict:
+    path = out / "state.json"
+    return json.loads(path.read_text()) if path.exists() else {"completed": [], "seconds": {}}
+
+
+def _write_state(out: Path, state: dict) -> None:
+    tmp = out / "state.json.tmp"
+    tmp.write_text(json.dumps(state, indent=1))
+    tmp.replace(out / "state.json")
+
+
+def _is_main_process() -> bool:
+    import os
+
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def _lora_config(cfg: TrainConfig):
+    from peft import LoraConfig
+
+    targets = cfg.lora_target_modules
+    return LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, task_type="CAUSAL_LM",
+                      target_modules=targets[0] if targets == ["all-linear"] else targets)
+
+
+def _config_kwargs(config_cls, **kw) -> dict:
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    return {k: v for k, v in kw.items() if k in names}
+
+
+def _common_args(cfg: TrainConfig, out: Path) -> dict:
+    extra = {"gradient_checkpointing": True} if cfg.gradient_checkpointing else {}
+    return extra | dict(output_dir=str(out), logging_steps=cfg.logging_steps, save_steps=cfg.save_steps,
+                save_total_limit=cfg.save_total_limit, report_to=cfg.report_to, seed=cfg.seed, bf16=cfg.bf16,
+                dataloader_num_workers=0, dataloader_pin_memory=_cuda(),
+                disable_tqdm=False, save_only_model=False, logging_dir=str(out / "runs"))
+
+
+# ---------------------------------------------------------------- samples and plots
+
+def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer) -> list[dict]:
+    """One sampled completion per evaluation description, scored with the run's reward."""
+    import torch
+
+    from .policy import Policy
+    from .sanitize import sanitize
+
+    policy = Policy(model, tokenizer, fmt)
+    was_training = model.training
+    rows = []
+    try:
+        outs = policy.sample(cfg.eval_descriptions, max_new_tokens=cfg.sample_max_new_tokens,
+                             temperature=cfg.sample_temperature, top_p=0.95, seed=cfg.seed)
+    finally:
+        model.train(was_training)
+    texts = [fmt.to_svg(o[0]) for o in outs]
+    records = scorer.score(texts, cfg.eval_descriptions)
+    for d, c, text, rec in zip(cfg.eval_descriptions, outs, texts, records):
+        s = sanitize(text)
+        rows.append({"description": d, "completion": c[0], "svg": s.svg, "raw_valid": rec.raw_valid, "fallback": s.fallback,
+                     "valid": rec.valid, "bytes": len(text.encode()), "reward": rec.reward,
+                     "standin_faithfulness": rec.standin_faithfulness, "ocr": rec.ocr})
+    del torch
+    return rows
+
+
+def samples_grid(start: list[dict] | None, end: list[dict] | None, path: Path) -> None:
+    from .demo import contact_sheet
+    from .render import render_safe
+
+    columns, rows = [], []
+    sets = [(name, s) for name, s in (("before training", start), ("after training", end)) if s]
+    columns = [name for name, _ in sets]
+    for i in range(len(sets[0][1])):
+        images = []
+        for _, s in sets:
+            images.append(render_safe(s[i]["svg"]).image)
+        desc = sets[0][1][i]["description"]
+        notes = " | ".join(f"{n.split()[0]}: r={s[i]['reward']:.2f}"
+                           + (" no SVG, stock drawing" if s[i].get("fallback") else "" if s[i]["raw_valid"] else " raw-invalid")
+                           for n, s in sets)
+        rows.append((f"{desc}  [{notes}]", images))
+    contact_sheet(rows, columns).save(path)
+
+
+def plot_curves(log_path: Path, path: Path) -> bool:
+    """A PNG of the logged curves: SFT loss; RL reward components, raw validity and bytes."""
+    if not log_path.exists():
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    sft = [r for r in rows if r["stage"] == "sft" and "loss" in r]
+    rl = [r for r in rows if r["stage"] == "grpo" and any(k.startswith("rewards/") for k in r)]
+    panels = []
+    if sft:
+        panels.append(("SFT loss", [("loss", [r["step"] for r in sft], [r["loss"] for r in sft])]))
+    if rl:
+        names = sorted({k[len("rewards/"):-len("/mean")] for r in rl for k in r if k.startswith("rewards/") and k.endswith("/mean")})
+        scores = [n for n in names if n != "bytes"]
+        panels.append(("RL reward components (mean per step)",
+                       [(n, [r["step"] for r in rl if f"rewards/{n}/mean" in r], [r[f"rewards/{n}/mean"] for r in rl if f"rewards/{n}/mean" in r])
+                        for n in scores]))
+        if "bytes" in names:
+            panels.append(("RL completion bytes", [("bytes", [r["step"] for r in rl], [r.get("rewards/bytes/mean", float("nan")) for r in rl])]))
+    if not panels:
+        return False
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4))
+    axes = [axes] if len(panels) == 1 else list(axes)
+    for ax, (title, series) in zip(axes, panels):
+        for label, xs, ys in series:
+            ax.plot(xs, ys, marker="o", markersize=3, label=label)
+        ax.set_title(title)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        if len(series) > 1:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+# ---------------------------------------------------------------- the run
+
+def _scorer(cfg: TrainConfig):
+    from rewards.scorer import Scorer, ScorerConfig
+
+    return Scorer(ScorerConfig(ocr_backend=cfg.ocr_backend, aesthetic=cfg.clip, clip_model=cfg.clip_model,
+                               vqa=cfg.vqa, vqa_4bit=cfg.vqa_4bit, validity=cfg.reward_validity))
+
+
+def _check_output_dir(cfg: TrainConfig, out: Path) -> None:
+    started = (out / "state.json").exists() or any(last_checkpoint(out / s) for s in STAGES)
+    if started and not cfg.resume:
+        raise ConfigError(f"{out} already holds a training run; pass --resume to continue it, "
+                          "or choose another --output_dir")
+    if cfg.resume and not started:
+        raise ConfigError(f"--resume: {out} holds no run to continue")
+    if cfg.resume and (out / "train_config.yaml").exists():
+        import yaml
+
+        before = yaml.safe_load((out / "train_config.yaml").read_text()) or {}
+        now = dataclasses.asdict(cfg)
+        changed = [k for k in ("model", "prompt_format", "lora_r", "lora_target_modules", "dataset", "dataset_size",
+                               "dataset_seed", "stages") if k in before and before[k] != now[k]]
+        if changed:
+            raise ConfigError(f"--resume with a different {changed[0]} ({before[changed[0]]!r} -> {now[changed[0]]!r}) "
+                              "than the run in output_dir; use the same config")
+
+
+def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
+    """Run the configured stages; returns the run summary (also written to output_dir/summary.json).
+
+    With `keep_model`, the summary's "model" entry is the trained PeftModel itself (for tests and notebooks).
+    """
+    import yaml
+
+    from .policy import PolicySpec, PromptFormat, attach_adapter, load_model
+
+    out = Path(cfg.output_dir)
+    _check_output_dir(cfg, out)
+    out.mkdir(parents=True, exist_ok=True)
+    main = _is_main_process()
+    if main:
+        (out / "train_config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False))
+    state = _read_state(out)
+    t_start = time.perf_counter()
+
+    spec = PolicySpec(model=cfg.model, dtype=cfg.dtype, load_in_4bit=cfg.load_in_4bit, prompt_format=cfg.prompt_format,
+                      attn_implementation=cfg.attn_implementation, device="cpu" if not _cuda() else None)
+    model, tokenizer, _ = load_model(spec)
+    fmt = PromptFormat.for_tokenizer(tokenizer, cfg.prompt_format)
+    import torch
+
+    torch.manual_seed(cfg.seed)
+    records = training_records(cfg)
+    scorer = _scorer(cfg)
+    summary = {"model": cfg.model, "prompt_format": fmt.kind, "records": len(records), "stages": {}}
+
+    # the adapter being trained: the latest finished stage's, else the configured one, else a new one
+    peft_model = None
+    for stage in STAGES:
+        if stage in state["completed"] and (out / stage / "adapter" / "adapter_config.json").exists():
+            peft_model = (out / stage / "adapter")
+    if peft_model is not None:
+        peft_model = attach_adapter(model, peft_model, trainable=True)
+    elif cfg.adapter:
+        peft_model = attach_adapter(model, cfg.adapter, trainable=True)
+
+    if main and not (out / "samples_start.jsonl").exists():  # the policy before this run trained it
+        t = time.perf_counter()
+        start = draw_samples(peft_model or model, tokenizer, fmt, cfg, scorer)
+        _write_jsonl(out / "samples_start.jsonl", start)
+        summary["samples_seconds"] = round(time.perf_counter() - t, 1)
+
+    interrupt = _Callbacks.interrupt()
+    for stage in cfg.stages:
+        if stage in state["completed"]:
+            continue
+        stage_dir = out / stage
+        resume_from = last_checkpoint(stage_dir) if cfg.resume else None
+        t = time.perf_counter()
+        callbacks = [_Callbacks.jsonl(out / "log.jsonl", stage), interrupt]
+        if stage == "sft":
+            trainer, dropped = _sft_trainer(cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt,
+                                            records, callbacks)
+            summary["stages"]["sft_records_dropped_over_max_svg_tokens"] = dropped
+        else:
+            trainer = _rl_trainer(cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt, records,
+                                  scorer, callbacks)
+        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+        peft_model = trainer.model
+        if interrupt.requested:
+            ckpt = last_checkpoint(stage_dir)
+            raise TrainingInterrupted(f"interrupted during {stage}; checkpoint saved in {ckpt}. Continue with: "
+                                      f"svg-agent train --config ... --output_dir {out} --resume")
+        if main:
+            trainer.model.save_pretrained(str(stage_dir / "adapter"))
+            state["completed"].append(stage)
+            state["seconds"][stage] = round(time.perf_counter() - t, 1)
+            _write_state(out, state)
+        summary["stages"][stage] = {"seconds": state["seconds"].get(stage), "steps": trainer.state.global_step}
+
+    if not main:
+        return summary
+    unwrapped = peft_model
+    unwrapped.save_pretrained(str(out / "adapter"))
+    t = time.perf_counter()
+    end = draw_samples(unwrapped, tokenizer, fmt, cfg, scorer)
+    _write_jsonl(out / "samples_end.jsonl", end)
+    start = _read_jsonl(out / "samples_start.jsonl")
+    samples_grid(start, end, out / "samples.png")
+    plot_curves(out / "log.jsonl", out / "curves.png")
+    summary.update(
+        seconds=round(time.perf_counter() - t_start, 1), stage_seconds=state["seconds"],
+        samples={name: _sample_stats(rows) for name, rows in (("start", start), ("end", end)) if rows},
+        adapter=str(out / "adapter"), end_samples_seconds=round(time.perf_counter() - t, 1))
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    if keep_model:
+        summary["model"] = unwrapped
+    return summary
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _sample_stats(rows: list[dict]) -> dict:
+    n = len(rows)
+    return {"n": n, "reward": round(sum(r["reward"] for r in rows) / n, 4),
+            "raw_validity": round(sum(r["raw_valid"] for r in rows) / n, 4),
+            "bytes": round(sum(r["bytes"] for r in rows) / n, 1)}
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
+
+
+def _sft_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, callbacks):
+    from trl import SFTConfig, SFTTrainer
+
+    ds, dropped = sft_dataset(records, fmt, tokenizer, cfg.max_svg_tokens)
+    kw = _common_args(cfg, out) | dict(
+        max_steps=cfg.sft_max_steps, learning_rate=cfg.sft_learning_rate, per_device_train_batch_size=cfg.sft_batch_size,
+        gradient_accumulation_steps=cfg.sft_gradient_accumulation_steps, warmup_ratio=cfg.sft_warmup_ratio,
+        lr_scheduler_type="cosine", max_length=cfg.sft_max_length, completion_only_loss=True, packing=False)
+    args = SFTConfig(**_config_kwargs(SFTConfig, **kw))
+    trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tokenizer,
+                         peft_config=_lora_config(cfg) if new_adapter else None, callbacks=callbacks)
+    return trainer, dropped
+
+
+def _rl_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, scorer, callbacks):
+    from rewards.registry import build_rewards
+
+    if cfg.grpo_algorithm == "rloo":
+        from trl import RLOOConfig as Config
+        from trl import RLOOTrainer as Trainer
+    else:
+        from trl import GRPOConfig as Config
+        from trl import GRPOTrainer as Trainer
+    kw = _common_args(cfg, out) | dict(
+        max_steps=cfg.grpo_max_steps, learning_rate=cfg.grpo_learning_rate, per_device_train_batch_size=cfg.grpo_batch_size,
+        gradient_accumulation_steps=cfg.grpo_gradient_accumulation_steps, num_generations=cfg.grpo_num_generations,
+        max_completion_length=cfg.grpo_max_completion_length, temperature=cfg.grpo_temperature, top_p=cfg.grpo_top_p,
+        loss_type=cfg.grpo_loss_type, beta=cfg.grpo_beta, epsilon=cfg.grpo_epsilon, scale_rewards=cfg.grpo_scale_rewards,
+        reward_weights=cfg.grpo_reward_weights, use_vllm=cfg.grpo_use_vllm, vllm_mode=cfg.grpo_vllm_mode,
+        vllm_server_base_url=cfg.grpo_vllm_server_base_url, lr_scheduler_type="constant", warmup_ratio=0.0,
+        log_completions=False, shuffle_dataset=True)
+    args = Config(**_config_kwargs(Config, **kw))
+    reward_funcs = build_rewards(cfg.grpo_rewards, scorer=scorer, to_svg=fmt.to_svg)
+    return Trainer(model=model, reward_funcs=reward_funcs, args=args, train_dataset=rl_dataset(records, fmt),
+                   processing_class=tokenizer, peft_config=_lora_config(cfg) if new_adapter else None, callbacks=callbacks)
