@@ -14,6 +14,9 @@
     svg-agent train --config configs/train/tiny-cpu.yaml --output_dir runs/tiny [--field value ...] [--resume]
     svg-agent generate "a purple forest at dusk" -o out.svg [--config ...] [--adapter DIR] [--n 8] [--time-budget 60]
     svg-agent generate --descriptions train.csv -o submission.csv [--adapter DIR]
+    svg-agent kaggle export OUT_DIR [--adapter DIR] [--time-budget 60]
+    svg-agent kaggle check OUT_DIR --descriptions train.csv
+    svg-agent benchmark --config configs/benchmark/offline-default.yaml
 
 Heavy imports happen inside each command, so `--help` is instant.
 """
@@ -247,6 +250,52 @@ def cmd_generate(args) -> int:
     return 0
 
 
+def cmd_kaggle(args) -> int:
+    from eval.kaggle import check, export
+
+    if args.action == "export":
+        config = export(args.out_dir, adapter=args.adapter, model=args.model, time_budget=args.time_budget, n=args.n or 8,
+                        copy_model=not args.no_copy_model, vectorizer=args.vectorizer)
+        print(f"wrote {args.out_dir}: submission.py, config.json, notebook.ipynb, README.md"
+              + (", adapter/" if config.get("adapter") else " (no adapter: the base model)")
+              + (", model/" if config["model"] == "model" else f" (model: {config['model']})"))
+        return 0
+    if not args.descriptions:
+        raise InputError("kaggle check needs --descriptions train.csv (columns id,description)")
+    report = check(args.out_dir, args.descriptions, limit_s=args.limit, n=args.n)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        s = report.get("seconds") or {}
+        print(f"model load: {report.get('load_s', '?')} s" + (f" (load error, fallbacks answered: {report['load_error']})"
+                                                              if report.get("load_error") else ""))
+        for c in report["calls"]:
+            print(f"  {c['id']}: {c['seconds']:.2f} s, {c['bytes']} bytes, gateway valid {c['gateway_valid']}, "
+                  f"scorer valid {c['scorer_valid']}")
+        if s:
+            print(f"per call: min {s['min']:.2f} s, median {s['median']:.2f} s, max {s['max']:.2f} s "
+                  f"(limit {report['limit_s']:.0f} s); wrote {report['submission']}")
+    if not report["ok"]:
+        print(f"svg-agent kaggle check: FAILED: {report['failure']}", file=sys.stderr)
+        return 1
+    print(f"OK: {len(report['calls'])} of {report['n']} descriptions answered with valid SVGs")
+    return 0
+
+
+def cmd_benchmark(args) -> int:
+    from eval.benchmark import load_config, run_benchmark
+
+    cfg = load_config(args.config, {"output_dir": args.output_dir, "limit": args.limit})
+    summary = run_benchmark(cfg)
+    print(f"{summary['descriptions']} descriptions; scored with {summary['scored_with']}")
+    for name, s in summary["systems"].items():
+        print(f"  {name:>20}: reward {s.get('reward', float('nan')):.3f}, valid {s.get('valid_rate') or 0:.2f}, "
+              f"raw valid {s.get('raw_valid_rate') or 0:.2f}, {s.get('bytes') or 0:.0f} bytes, "
+              f"{s.get('seconds_per_svg') or 0:.2f} s/SVG (n={s['n']}, skipped {s['skipped']})")
+    print(f"wrote {cfg.output_dir}: results.jsonl, summary.json, report.md, report.html, grid.png, components.png")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="svg-agent",
@@ -368,6 +417,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ocr", choices=["rapidocr", "tesseract", "none"], help="OCR backend of the reward")
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("kaggle", help="export a Kaggle submission package, or check one with the gateway loop")
+    p.add_argument("action", choices=["export", "check"], help="export: write OUT_DIR; check: run the gateway loop on it")
+    p.add_argument("out_dir", metavar="OUT_DIR", help="the package folder")
+    p.add_argument("--adapter", help="(export) LoRA adapter or training run (default: the newest finished run in runs/)")
+    p.add_argument("--model", help="(export) base model (default: the adapter's training model, else gemma3-270m-offline)")
+    p.add_argument("--time-budget", type=float, default=60.0, help="(export) seconds per description (default 60)")
+    p.add_argument("--n", type=int, help="(export) candidates per description (default 8); (check) first N descriptions only")
+    p.add_argument("--no-copy-model", action="store_true", help="(export) do not copy the base model's weights")
+    p.add_argument("--vectorizer", help="(export) diffusers model for the fallback when the policy fails")
+    p.add_argument("--descriptions", help="(check) CSV with id,description")
+    p.add_argument("--limit", type=float, default=300.0, help="(check) per-call limit in seconds (default 300, the competition's)")
+    p.add_argument("--json", action="store_true", help="(check) print the report as JSON")
+    p.set_defaults(func=cmd_kaggle)
+
+    p = sub.add_parser("benchmark", help="systems side by side on the same descriptions: results, summary, report, plots")
+    p.add_argument("--config", required=True, help="a benchmark config (configs/benchmark/*.yaml)")
+    p.add_argument("--output-dir", help="override the config's output_dir")
+    p.add_argument("--limit", type=int, help="override the number of descriptions")
+    p.set_defaults(func=cmd_benchmark)
     return parser
 
 

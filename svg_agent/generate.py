@@ -68,8 +68,11 @@ def load_generate_config(path: str | None, overrides: dict, adapter: str | None 
 
     values: dict = {}
     source = Path(path) if path else None
-    if source is None and adapter and (Path(adapter) / "train_config.yaml").exists():
-        source = Path(adapter) / "train_config.yaml"
+    if source is None and adapter:
+        for folder in (Path(adapter), Path(adapter).parent):  # a run's output_dir or its adapter/ folder
+            if (folder / "train_config.yaml").exists():
+                source = folder / "train_config.yaml"
+                break
     if source is not None:
         if not source.exists():
             raise InputError(f"config {source} does not exist")
@@ -113,6 +116,8 @@ class GenerationResult:
     tokens: int = 0
     fallback: bool = False  # no candidate survived: the stock drawing was returned
     error: str | None = None
+    chosen: int | None = None  # index of the chosen candidate
+    raw_text: str | None = None  # the chosen candidate's SVG text as the model wrote it
 
 
 class Generator:
@@ -150,13 +155,17 @@ class Generator:
 
         c = self.config
         budget = c.time_budget if time_budget is None else time_budget
+        error = None
+        try:  # loading happens once, before the first budget starts
+            self.policy, self.scorer
+        except Exception as exc:
+            error = f"{exc.__class__.__name__}: {exc}"
         t0 = time.perf_counter()
         deadline = t0 + budget
-        best, best_svg, cands, tokens = None, None, [], 0
+        best, best_svg, cands, tokens, chosen, raw_text = None, None, [], 0, None, None
         batch_seconds = score_seconds = None
-        error = None
         round_ = 0
-        while len(cands) < c.n:
+        while error is None and len(cands) < c.n:
             left = deadline - time.perf_counter()
             k = min(c.batch_size, c.n - len(cands))
             reserve = (score_seconds or 0.5) * k / max(1, c.batch_size) + 0.2
@@ -183,12 +192,12 @@ class Generator:
                 cands.append({"raw_valid": s.raw_valid, "fallback": s.fallback, "bytes_raw": len(text.encode()),
                               "bytes": len(s.svg.encode()), "reward": rec.reward})
                 if best is None or key > best[0]:
-                    best, best_svg = (key, rec), s.svg
+                    best, best_svg, chosen, raw_text = (key, rec), s.svg, len(cands) - 1, text
         if best_svg is None:
             best_svg = sanitize("", max_bytes=c.max_bytes).svg
         return GenerationResult(description, best_svg, best[1] if best else None, cands,
                                 round(time.perf_counter() - t0, 3), tokens, fallback=best is None or not best[0][0],
-                                error=error)
+                                error=error, chosen=chosen, raw_text=raw_text)
 
 
 def generate_csv(generator: Generator, rows: list[tuple[str, str]], output: str | Path, sheet: str | Path | None = None,
@@ -201,15 +210,15 @@ def generate_csv(generator: Generator, rows: list[tuple[str, str]], output: str 
     results = []
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    for rid, desc in tqdm(rows, desc="generate", unit="svg", disable=not progress):
-        results.append(generator.generate(desc, questions=(questions or {}).get(rid)))
-    tmp = output.with_suffix(output.suffix + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
+    partial = output.with_suffix(output.suffix + ".partial")
+    with open(partial, "w", newline="", encoding="utf-8") as f:  # rows land as they finish
         w = csv.writer(f)
         w.writerow(["id", "svg"])
-        for (rid, _), r in zip(rows, results):
-            w.writerow([rid, r.svg])
-    tmp.replace(output)
+        for rid, desc in tqdm(rows, desc="generate", unit="svg", disable=not progress):
+            results.append(generator.generate(desc, questions=(questions or {}).get(rid)))
+            w.writerow([rid, results[-1].svg])
+            f.flush()
+    partial.replace(output)
     if sheet:
         from .demo import contact_sheet
         from .render import render_safe

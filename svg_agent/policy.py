@@ -32,6 +32,9 @@ OFFLINE_GEMMA = "gemma3-270m-offline"
 TINY_GEMMA = "tiny-random-gemma3"
 SVG_OPEN = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384">'
 BASE_TEMPLATE = "Description: {description}\nSVG:\n"
+# The base prompt ends with the root tag and a newline: a tag boundary the tokenizer never merges
+# across (without it, `">` + `<rect` would tokenize as `"><` + `rect` in training but not at inference).
+BASE_OPEN = SVG_OPEN + "\n"
 CHAT_TEMPLATE = ("Draw this as a simple SVG image: \"{description}\". Use viewBox=\"0 0 384 384\", flat shapes and "
                  "colours, no text, under 10,000 bytes. Reply with the SVG only.")
 FORMATS = ("auto", "base", "chat")
@@ -126,7 +129,7 @@ class PromptFormat:
         """The prompt as TRL takes it: text for base models, one user message for chat models."""
         if self.kind == "chat":
             return [{"role": "user", "content": CHAT_TEMPLATE.format(description=description)}]
-        return BASE_TEMPLATE.format(description=description) + SVG_OPEN
+        return BASE_TEMPLATE.format(description=description) + BASE_OPEN
 
     def completion(self, svg: str):
         """The training target for an SVG: the drawing after the root tag (base) or the whole SVG (chat)."""
@@ -146,7 +149,7 @@ class PromptFormat:
         if isinstance(completion, list):  # chat messages as TRL passes them
             completion = str(completion[-1].get("content", "")) if completion else ""
         if self.kind == "base" and not completion.lstrip().startswith("<svg"):
-            return SVG_OPEN + completion
+            return BASE_OPEN + completion
         return completion
 
 
@@ -154,28 +157,39 @@ _ROOT = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?<svg\b[^>]*>", re.S)
 
 
 def rebase_svg(svg: str) -> str:
-    """The body of `svg` to follow SVG_OPEN: as is when the root matches, else inside a fitting <g>."""
+    """The body of `svg` to follow BASE_OPEN: as is when the root matches, else inside a fitting <g>."""
+    from xml.sax.saxutils import quoteattr
+
+    from lxml import etree
+
     m = _ROOT.match(svg)
     if not m:
         raise InputError("a training record's svg does not start with an <svg> root element")
     if m.group(0).strip() == SVG_OPEN:
-        return svg[m.end():]
-    from lxml import etree
-
-    root = etree.fromstring(m.group(0) + "</svg>", etree.XMLParser(resolve_entities=False, no_network=True))
-    vb = [float(v) for v in re.split(r"[\s,]+", (root.get("viewBox") or "").strip()) if v] or None
-    if not vb or len(vb) != 4 or vb[2] <= 0 or vb[3] <= 0:
-        w = float(re.sub(r"[^\d.]", "", root.get("width") or "384") or 384)
-        h = float(re.sub(r"[^\d.]", "", root.get("height") or "384") or 384)
-        vb = [0.0, 0.0, w, h]
+        return svg[m.end():].lstrip("\n")
+    try:
+        root = etree.fromstring(m.group(0) + "</svg>", etree.XMLParser(resolve_entities=False, no_network=True))
+        vb = [float(v) for v in re.split(r"[\s,]+", (root.get("viewBox") or "").strip()) if v] or None
+        if not vb or len(vb) != 4 or vb[2] <= 0 or vb[3] <= 0:
+            vb = [0.0, 0.0, _length(root.get("width")), _length(root.get("height"))]
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise InputError(f"a training record's root element cannot be read: {exc}") from None
     s = 384.0 / max(vb[2], vb[3])
-    attrs = [f'{k}="{v}"' for k, v in root.attrib.items() if k not in ("viewBox", "width", "height", "version")
-             and not k.startswith("{")]
+    attrs = [f"{etree.QName(k).localname}={quoteattr(v)}" for k, v in root.attrib.items()
+             if k not in ("viewBox", "width", "height", "version") and not k.startswith("{")]
     transform = f"scale({s:g})" + (f" translate({-vb[0] + 0:g} {-vb[1] + 0:g})" if vb[0] or vb[1] else "")
     body = svg[m.end():]
     end = body.rfind("</svg>")
     body = body[:end] if end >= 0 else body
     return f'<g transform="{transform}"{"".join(" " + a for a in attrs)}>{body}</g></svg>'
+
+
+def _length(value: str | None) -> float:
+    """A root width/height in user units; percentages and missing values mean the 384 canvas."""
+    if not value or value.strip().endswith("%"):
+        return 384.0
+    number = re.match(r"\s*([\d.]+)", value)
+    return float(number.group(1)) if number and float(number.group(1)) > 0 else 384.0
 
 
 @dataclass
@@ -219,6 +233,7 @@ def load_model(spec: PolicySpec):
 
         kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
                                                            bnb_4bit_compute_dtype=torch.bfloat16)
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}  # each process its own GPU
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)

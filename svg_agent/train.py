@@ -333,8 +333,16 @@ def _lora_config(cfg: TrainConfig):
                       target_modules=targets[0] if targets == ["all-linear"] else targets)
 
 
+NOT_IN_RLOO = {"loss_type", "scale_rewards"}  # GRPO-only settings, left out for RLOO
+
+
 def _config_kwargs(config_cls, **kw) -> dict:
+    """The settings `config_cls` takes; a setting it lacks is an error unless it is known not to apply."""
     names = {f.name for f in dataclasses.fields(config_cls)}
+    dropped = [k for k in kw if k not in names and k not in NOT_IN_RLOO and not (k.startswith("vllm_") and not kw.get("use_vllm"))]
+    if dropped:
+        raise ConfigError(f"{config_cls.__name__} in this TRL version has no setting {dropped[0]!r}; "
+                          "upgrade TRL (see pyproject.toml) or leave that field at its default")
     return {k: v for k, v in kw.items() if k in names}
 
 
@@ -342,8 +350,8 @@ def _common_args(cfg: TrainConfig, out: Path) -> dict:
     extra = {"gradient_checkpointing": True} if cfg.gradient_checkpointing else {}
     return extra | dict(output_dir=str(out), logging_steps=cfg.logging_steps, save_steps=cfg.save_steps,
                 save_total_limit=cfg.save_total_limit, report_to=cfg.report_to, seed=cfg.seed, bf16=cfg.bf16,
-                dataloader_num_workers=0, dataloader_pin_memory=_cuda(),
-                disable_tqdm=False, save_only_model=False, logging_dir=str(out / "runs"))
+                dataloader_num_workers=0, dataloader_pin_memory=_cuda(), use_cpu=not _cuda(),
+                disable_tqdm=False, save_only_model=False)
 
 
 # ---------------------------------------------------------------- samples and plots
@@ -471,6 +479,11 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
 
     from .policy import PolicySpec, PromptFormat, attach_adapter, load_model
 
+    import os
+
+    if os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
+        raise ConfigError("DeepSpeed ZeRO-3 is not supported: the adapter is saved and sampled on one process. "
+                          "LoRA keeps the trainable state small: use configs/accelerate/zero2.yaml or ddp-1node.yaml")
     out = Path(cfg.output_dir)
     _check_output_dir(cfg, out)
     out.mkdir(parents=True, exist_ok=True)
@@ -481,7 +494,7 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     t_start = time.perf_counter()
 
     spec = PolicySpec(model=cfg.model, dtype=cfg.dtype, load_in_4bit=cfg.load_in_4bit, prompt_format=cfg.prompt_format,
-                      attn_implementation=cfg.attn_implementation, device="cpu" if not _cuda() else None)
+                      attn_implementation=cfg.attn_implementation, device="cpu")  # the Trainer moves it
     model, tokenizer, _ = load_model(spec)
     fmt = PromptFormat.for_tokenizer(tokenizer, cfg.prompt_format)
     import torch
@@ -489,7 +502,8 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     torch.manual_seed(cfg.seed)
     records = training_records(cfg)
     scorer = _scorer(cfg)
-    summary = {"model": cfg.model, "prompt_format": fmt.kind, "records": len(records), "stages": {}}
+    summary = {"model": cfg.model, "prompt_format": fmt.kind, "records": len(records), "stages": {},
+               "world_size": int(os.environ.get("WORLD_SIZE", "1"))}
 
     # the adapter being trained: the latest finished stage's, else the configured one, else a new one
     peft_model = None
@@ -513,6 +527,8 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
             continue
         stage_dir = out / stage
         resume_from = last_checkpoint(stage_dir) if cfg.resume else None
+        if resume_from is not None and main:
+            _truncate_log(out / "log.jsonl", stage, int(resume_from.name.split("-")[-1]))
         t = time.perf_counter()
         callbacks = [_Callbacks.jsonl(out / "log.jsonl", stage), interrupt]
         if stage == "sft":
@@ -528,8 +544,8 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
             ckpt = last_checkpoint(stage_dir)
             raise TrainingInterrupted(f"interrupted during {stage}; checkpoint saved in {ckpt}. Continue with: "
                                       f"svg-agent train --config ... --output_dir {out} --resume")
+        trainer.save_model(str(stage_dir / "adapter"))  # every process takes part; the main one writes
         if main:
-            trainer.model.save_pretrained(str(stage_dir / "adapter"))
             state["completed"].append(stage)
             state["seconds"][stage] = round(time.perf_counter() - t, 1)
             _write_state(out, state)
@@ -553,6 +569,15 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     if keep_model:
         summary["model"] = unwrapped
     return summary
+
+
+def _truncate_log(path: Path, stage: str, step: int) -> None:
+    """Drop the log rows of `stage` after `step`: the resumed run logs them again."""
+    if not path.exists():
+        return
+    keep = [line for line in path.read_text().splitlines()
+            if line.strip() and not (json.loads(line)["stage"] == stage and json.loads(line)["step"] > step)]
+    path.write_text("".join(x + "\n" for x in keep))
 
 
 def _cuda() -> bool:
@@ -582,7 +607,7 @@ def _sft_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, callback
     ds, dropped = sft_dataset(records, fmt, tokenizer, cfg.max_svg_tokens)
     kw = _common_args(cfg, out) | dict(
         max_steps=cfg.sft_max_steps, learning_rate=cfg.sft_learning_rate, per_device_train_batch_size=cfg.sft_batch_size,
-        gradient_accumulation_steps=cfg.sft_gradient_accumulation_steps, warmup_ratio=cfg.sft_warmup_ratio,
+        gradient_accumulation_steps=cfg.sft_gradient_accumulation_steps, warmup_steps=cfg.sft_warmup_ratio,
         lr_scheduler_type="cosine", max_length=cfg.sft_max_length, completion_only_loss=True, packing=False)
     args = SFTConfig(**_config_kwargs(SFTConfig, **kw))
     trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tokenizer,
@@ -605,7 +630,7 @@ def _rl_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, scorer, c
         max_completion_length=cfg.grpo_max_completion_length, temperature=cfg.grpo_temperature, top_p=cfg.grpo_top_p,
         loss_type=cfg.grpo_loss_type, beta=cfg.grpo_beta, epsilon=cfg.grpo_epsilon, scale_rewards=cfg.grpo_scale_rewards,
         reward_weights=cfg.grpo_reward_weights, use_vllm=cfg.grpo_use_vllm, vllm_mode=cfg.grpo_vllm_mode,
-        vllm_server_base_url=cfg.grpo_vllm_server_base_url, lr_scheduler_type="constant", warmup_ratio=0.0,
+        vllm_server_base_url=cfg.grpo_vllm_server_base_url, lr_scheduler_type="constant", warmup_steps=0,
         log_completions=False, shuffle_dataset=True)
     args = Config(**_config_kwargs(Config, **kw))
     reward_funcs = build_rewards(cfg.grpo_rewards, scorer=scorer, to_svg=fmt.to_svg)

@@ -10,7 +10,7 @@ from reference_scorer import scorer_defend, scorer_render
 from svg_agent.cli import build_parser
 from svgs import NS, random_scene
 
-SUBCOMMANDS = ["validate", "sanitize", "render", "score", "vectorize", "build-dataset", "contact-sheet", "descriptions", "demo"]
+SUBCOMMANDS = ["validate", "sanitize", "render", "score", "vectorize", "build-dataset", "contact-sheet", "descriptions", "demo", "train", "generate", "kaggle", "benchmark"]
 
 
 def run(*args, stdin=None):

@@ -4,7 +4,7 @@ import pytest
 
 from svg_agent.constraints import validate
 from svg_agent.errors import ConfigError, InputError
-from svg_agent.policy import SVG_OPEN, PromptFormat, adapter_folder, rebase_svg, resolve_model
+from svg_agent.policy import BASE_OPEN, SVG_OPEN, PromptFormat, adapter_folder, rebase_svg, resolve_model
 
 pytest.importorskip("transformers")
 
@@ -31,9 +31,9 @@ def test_base_format_round_trip():
     fmt = PromptFormat("base")
     svg = SVG_OPEN + '<circle cx="192" cy="192" r="90" fill="red"/></svg>'
     prompt = fmt.prompt("a red circle")
-    assert prompt.endswith(SVG_OPEN) and "a red circle" in prompt
+    assert prompt.endswith(BASE_OPEN) and "a red circle" in prompt
     body = fmt.completion(svg)
-    assert not body.startswith("<svg") and fmt.to_svg(body) == svg
+    assert body.startswith("<circle") and fmt.to_svg(body) == BASE_OPEN + body
     assert fmt.to_svg(svg) == svg  # a completion that reopens the root is left alone
 
 
@@ -53,6 +53,11 @@ def test_rebase_keeps_the_picture_of_another_viewbox():
     assert 'transform="scale(4) translate(-10 0)"' in body and 'fill="navy"' in body
     with pytest.raises(InputError):
         rebase_svg("not an svg")
+    odd = rebase_svg('<svg xmlns="http://www.w3.org/2000/svg" width="100%" style=\'font-family:"A"\'><rect/></svg>')
+    assert validate(SVG_OPEN + odd).valid or "style" in odd  # quoted safely, 100% read as the canvas
+    assert "scale(1)" in odd and "&quot;" in odd or "'font-family:\"A\"'" in odd
+    with pytest.raises(InputError):
+        rebase_svg('<svg viewBox="a b c d" width="x"><rect/></svg>')
 
 
 def test_resolve_model_errors(tmp_path):

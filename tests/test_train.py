@@ -34,7 +34,7 @@ def tiny_model(tmp_path_factory):
 def _config(tiny_model, out, **kw) -> TrainConfig:
     base = dict(model=tiny_model, prompt_format="base", output_dir=str(out), dataset_size=24, report_to=["none"],
                 eval_descriptions=["a red circle on a blue background", "a starry night over a calm sea"],
-                sample_max_new_tokens=16, sft_max_steps=1, sft_batch_size=2, sft_learning_rate=1e-2,
+                sample_max_new_tokens=16, sft_max_steps=1, sft_batch_size=2, sft_learning_rate=1e-2, sft_warmup_ratio=0.0,
                 grpo_max_steps=2, grpo_num_generations=2, grpo_batch_size=2, grpo_max_completion_length=24,
                 grpo_learning_rate=1e-2, grpo_rewards=["reward", "bytes", "standin_faithfulness"],
                 grpo_reward_weights=[1.0, 0.01, 0.0], ocr_backend=None, save_steps=1, lora_r=4, lora_alpha=8)
@@ -240,3 +240,4 @@ def test_accelerate_launch_two_cpu_processes(tmp_path):
     log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     assert any(x["stage"] == "grpo" and "rewards/reward/mean" in x for x in log)
     assert json.loads((out / "state.json").read_text())["completed"] == ["sft", "grpo"]
+    assert json.loads((out / "summary.json").read_text())["world_size"] == 2
