@@ -278,7 +278,8 @@ def cmd_kaggle(args) -> int:
     if not report["ok"]:
         print(f"svg-agent kaggle check: FAILED: {report['failure']}", file=sys.stderr)
         return 1
-    print(f"OK: {len(report['calls'])} of {report['n']} descriptions answered with valid SVGs")
+    if not args.json:
+        print(f"OK: {len(report['calls'])} of {report['n']} descriptions answered with valid SVGs")
     return 0
 
 

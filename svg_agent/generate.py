@@ -168,13 +168,14 @@ class Generator:
         while error is None and len(cands) < c.n:
             left = deadline - time.perf_counter()
             k = min(c.batch_size, c.n - len(cands))
-            reserve = (score_seconds or 0.5) * k / max(1, c.batch_size) + 0.2
+            # kept back for scoring this batch and for the generation step under way at the deadline
+            reserve = 1.5 * (score_seconds or 1.0) * k / max(1, c.batch_size) + 1.0
             if left - reserve <= 0 or (best is not None and batch_seconds is not None and batch_seconds + reserve > left):
                 break
             try:
                 outs = self.policy.sample([description], num_return_sequences=k, max_new_tokens=c.max_new_tokens,
                                           temperature=c.temperature, top_p=c.top_p, max_time=left - reserve,
-                                          seed=(c.seed if seed is None else seed) + round_)[0]
+                                          seed=(c.seed if seed is None else seed) + round_ + _text_seed(description))[0]
             except Exception as exc:  # a failing model still yields the fallback below
                 error = f"{exc.__class__.__name__}: {exc}"
                 break
@@ -198,6 +199,13 @@ class Generator:
         return GenerationResult(description, best_svg, best[1] if best else None, cands,
                                 round(time.perf_counter() - t0, 3), tokens, fallback=best is None or not best[0][0],
                                 error=error, chosen=chosen, raw_text=raw_text)
+
+
+def _text_seed(text: str) -> int:
+    """A stable per-description offset, so that two descriptions do not share their random draws."""
+    import zlib
+
+    return zlib.crc32(text.encode("utf-8")) % 1_000_003
 
 
 def generate_csv(generator: Generator, rows: list[tuple[str, str]], output: str | Path, sheet: str | Path | None = None,

@@ -204,6 +204,7 @@ class PolicySpec:
     prompt_format: str = "auto"
     attn_implementation: str | None = None
     trainable: bool = False  # load the adapter with gradients on
+    merge_adapter: bool = True  # for inference: fold the LoRA weights into the base (faster generation)
 
 
 def torch_dtype(torch, name: str):
@@ -246,6 +247,8 @@ def load_model(spec: PolicySpec):
         model.to(device)
     if spec.adapter:
         model = attach_adapter(model, spec.adapter, trainable=spec.trainable)
+        if spec.merge_adapter and not spec.trainable and not spec.load_in_4bit:
+            model = model.merge_and_unload()
     return model, tokenizer, device
 
 
