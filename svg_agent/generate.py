@@ -169,7 +169,8 @@ class Generator:
             left = deadline - time.perf_counter()
             k = min(c.batch_size, c.n - len(cands))
             # kept back for scoring this batch and for the generation step under way at the deadline
-            reserve = 1.5 * (score_seconds or 1.0) * k / max(1, c.batch_size) + 1.0
+            slack = min(1.0, 0.1 * budget)
+            reserve = 1.5 * (score_seconds if score_seconds is not None else slack) * k / max(1, c.batch_size) + slack
             if left - reserve <= 0 or (best is not None and batch_seconds is not None and batch_seconds + reserve > left):
                 break
             try:
