@@ -18,6 +18,9 @@ def ensure_torchvision() -> None:
         return
     try:
         import torchvision  # noqa: F401
+    except ImportError:  # not installed: nothing to fix (transformers and TRL work without it)
+        _done = True
+        return
     except RuntimeError as exc:
         if "torchvision::nms" not in str(exc):
             raise
