@@ -204,10 +204,6 @@ class _Vectorizer(_System):
 class _TraceReference(_System):
     label_note = "stand-in: traces the procedural scene's own render in place of a diffusion image"
 
-    def __init__(self, spec, cfg):
-        super().__init__(spec, cfg)
-        from svg_agent.render import render_image  # noqa: F401
-
     def draw(self, item):
         if not item.get("reference_svg"):
             return {"skip": "no reference drawing for this description"}

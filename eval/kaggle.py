@@ -95,11 +95,7 @@ class Predictor:
         return safe_svg()
 
     def _vectorize(self, prompt: str) -> str:
-        if self._vectorizer is None:
-            from vectorize.pipeline import DiffusionConfig, VectorizerPipeline
-
-            self._vectorizer = VectorizerPipeline(DiffusionConfig(model=self.vectorizer_model))
-        return self._vectorizer(prompt).svg
+        return self._vectorizer(prompt).svg  # loaded in __init__ (vectorizer_model is cleared when that failed)
 
 
 def _valid(svg: str) -> bool:

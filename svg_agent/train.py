@@ -156,8 +156,6 @@ class TrainConfig:
         if self.dataset != "procedural" and not Path(self.dataset).exists():
             raise InputError(f"dataset {self.dataset} does not exist: give 'procedural' or a JSON-lines file "
                              "from `svg-agent build-dataset`")
-        if (self.clip or self.vqa) and self.ocr_backend is None:
-            pass  # allowed: the formula then has no OCR factor
 
 
 def parse_train_args(argv: list[str]) -> TrainConfig:
@@ -358,8 +356,6 @@ def _common_args(cfg: TrainConfig, out: Path) -> dict:
 
 def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer) -> list[dict]:
     """One sampled completion per evaluation description, scored with the run's reward."""
-    import torch
-
     from .policy import Policy
     from .sanitize import sanitize
 
@@ -378,7 +374,6 @@ def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer) -> list[dict]:
         rows.append({"description": d, "completion": c[0], "svg": s.svg, "raw_valid": rec.raw_valid, "fallback": s.fallback,
                      "valid": rec.valid, "bytes": len(text.encode()), "reward": rec.reward,
                      "standin_faithfulness": rec.standin_faithfulness, "ocr": rec.ocr})
-    del torch
     return rows
 
 
@@ -386,7 +381,7 @@ def samples_grid(start: list[dict] | None, end: list[dict] | None, path: Path) -
     from .demo import contact_sheet
     from .render import render_safe
 
-    columns, rows = [], []
+    rows = []
     sets = [(name, s) for name, s in (("before training", start), ("after training", end)) if s]
     columns = [name for name, _ in sets]
     for i in range(len(sets[0][1])):
