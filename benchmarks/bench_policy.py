@@ -37,11 +37,10 @@ sys.path.insert(0, str(REPO))
 
 
 def _load(cfg, adapter=None):
-    from svg_agent.policy import Policy, PolicySpec, PromptFormat, load_model
+    from svg_agent.policy import PolicySpec, load_policy
 
-    model, tok, device = load_model(PolicySpec(model=cfg.model, dtype=cfg.dtype, prompt_format=cfg.prompt_format,
-                                               adapter=adapter, device="cpu"))
-    return Policy(model, tok, PromptFormat.for_tokenizer(tok, cfg.prompt_format), device)
+    return load_policy(PolicySpec(model=cfg.model, dtype=cfg.dtype, prompt_format=cfg.prompt_format, adapter=adapter,
+                                  device="cpu"))
 
 
 def section_gen(cfg, run: Path) -> dict:

@@ -283,7 +283,7 @@ def run_benchmark(cfg: BenchmarkConfig, progress: bool = True, systems: dict | N
     """Run every (system, description) row not yet in results.jsonl, then write the summary and report."""
     from tqdm import tqdm
 
-    from rewards.scorer import Scorer, ScorerConfig
+    from rewards.scorer import Scorer, scorer_config
     from svg_agent.constraints import validate
 
     out = Path(cfg.output_dir)
@@ -291,15 +291,15 @@ def run_benchmark(cfg: BenchmarkConfig, progress: bool = True, systems: dict | N
     items = load_items(cfg, training_descriptions(cfg))
     results = out / "results.jsonl"
     done = _done(results)
-    scorer = Scorer(ScorerConfig(ocr_backend=cfg.ocr_backend, aesthetic=cfg.clip, clip_model=cfg.clip_model, vqa=cfg.vqa,
-                                 vqa_4bit=cfg.vqa_4bit))
+    # one scorer (one copy of each model) judges every system and makes every policy's best-of-N choice
+    scorer = Scorer(scorer_config(cfg))
     built = dict(systems or {})
     for spec in cfg.systems:
         todo = [it for it in items if (spec["name"], it["id"], it["description"]) not in done]
         if not todo:
             continue
         system = built.get(spec["name"]) or (
-            _Policy(spec, cfg, scorer=_selection_scorer(cfg)) if spec["kind"] == "policy" else SYSTEMS[spec["kind"]](spec, cfg))
+            _Policy(spec, cfg, scorer=scorer) if spec["kind"] == "policy" else SYSTEMS[spec["kind"]](spec, cfg))
         (out / "svgs" / spec["name"]).mkdir(parents=True, exist_ok=True)
         for it in tqdm(todo, desc=spec["name"], unit="svg", disable=not progress):
             t = time.perf_counter()
@@ -325,21 +325,6 @@ def run_benchmark(cfg: BenchmarkConfig, progress: bool = True, systems: dict | N
     summary = summarize(out, cfg, items)
     report(out, cfg, items, summary)
     return summary
-
-
-_SELECTION = {}
-
-
-def _selection_scorer(cfg: BenchmarkConfig):
-    """One scorer (one copy of each model) for every policy's best-of-N choice."""
-    from rewards.scorer import Scorer, ScorerConfig
-
-    key = (cfg.ocr_backend, cfg.clip, cfg.clip_model, cfg.vqa, cfg.vqa_4bit)
-    if key not in _SELECTION:
-        _SELECTION.clear()
-        _SELECTION[key] = Scorer(ScorerConfig(ocr_backend=cfg.ocr_backend, aesthetic=cfg.clip, clip_model=cfg.clip_model,
-                                              vqa=cfg.vqa, vqa_4bit=cfg.vqa_4bit, validity="sanitized"))
-    return _SELECTION[key]
 
 
 def _num(v):

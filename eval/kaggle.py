@@ -26,7 +26,6 @@ from pathlib import Path
 from svg_agent.errors import InputError
 
 PER_CALL_LIMIT_S = 300.0  # the competition's limit on one predict call
-MAX_BYTES = 10_000
 
 
 def safe_svg() -> str:
@@ -101,7 +100,7 @@ class Predictor:
 def _valid(svg: str) -> bool:
     from svg_agent.constraints import validate
 
-    return isinstance(svg, str) and len(svg.encode("utf-8")) <= MAX_BYTES and validate(svg).valid
+    return isinstance(svg, str) and validate(svg).valid  # validate also holds it to the 10,000-byte limit
 
 
 # ---------------------------------------------------------------- export

@@ -89,6 +89,13 @@ class ScoreRecord:
         return d
 
 
+def scorer_config(settings, **overrides) -> ScorerConfig:
+    """A ScorerConfig from a settings object with ocr_backend, clip, clip_model, vqa and vqa_4bit
+    (the training, generation and benchmark configs all name the reward's models that way)."""
+    return ScorerConfig(ocr_backend=settings.ocr_backend, aesthetic=settings.clip, clip_model=settings.clip_model,
+                        vqa=settings.vqa, vqa_4bit=settings.vqa_4bit, **overrides)
+
+
 def description_seed(description: str) -> int:
     """A stable per-description seed for the defenses when no competition id set is given."""
     return int(hashlib.sha256(description.encode("utf-8")).hexdigest()[:8], 16) % (2**31 - 1)

@@ -142,11 +142,9 @@ class Generator:
     @property
     def scorer(self):
         if self._scorer is None:
-            from rewards.scorer import Scorer, ScorerConfig
+            from rewards.scorer import Scorer, scorer_config
 
-            c = self.config
-            self._scorer = Scorer(ScorerConfig(ocr_backend=c.ocr_backend, aesthetic=c.clip, clip_model=c.clip_model,
-                                               vqa=c.vqa, vqa_4bit=c.vqa_4bit, validity="sanitized"))
+            self._scorer = Scorer(scorer_config(self.config, validity="sanitized"))
         return self._scorer
 
     def generate(self, description: str, questions: list[dict] | None = None, time_budget: float | None = None,

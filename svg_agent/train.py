@@ -440,10 +440,9 @@ def plot_curves(log_path: Path, path: Path) -> bool:
 # ---------------------------------------------------------------- the run
 
 def _scorer(cfg: TrainConfig):
-    from rewards.scorer import Scorer, ScorerConfig
+    from rewards.scorer import Scorer, scorer_config
 
-    return Scorer(ScorerConfig(ocr_backend=cfg.ocr_backend, aesthetic=cfg.clip, clip_model=cfg.clip_model,
-                               vqa=cfg.vqa, vqa_4bit=cfg.vqa_4bit, validity=cfg.reward_validity))
+    return Scorer(scorer_config(cfg, validity=cfg.reward_validity))
 
 
 def _check_output_dir(cfg: TrainConfig, out: Path) -> None:
