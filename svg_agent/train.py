@@ -545,12 +545,19 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
             _write_state(out, state)
         summary["stages"][stage] = {"seconds": state["seconds"].get(stage), "steps": trainer.state.global_step}
 
-    if not main:
-        return summary
-    unwrapped = peft_model
-    unwrapped.save_pretrained(str(out / "adapter"))
+    if main:
+        _finish_run(cfg, out, peft_model, tokenizer, fmt, scorer, state, summary, t_start)
+        if keep_model:
+            summary["model"] = peft_model
+    _leave_process_group()
+    return summary
+
+
+def _finish_run(cfg, out: Path, model, tokenizer, fmt, scorer, state: dict, summary: dict, t_start: float) -> None:
+    """The main process's last work: the final adapter, the samples after training, plots, summary.json."""
+    model.save_pretrained(str(out / "adapter"))
     t = time.perf_counter()
-    end = draw_samples(unwrapped, tokenizer, fmt, cfg, scorer)
+    end = draw_samples(model, tokenizer, fmt, cfg, scorer)
     _write_jsonl(out / "samples_end.jsonl", end)
     start = _read_jsonl(out / "samples_start.jsonl")
     samples_grid(start, end, out / "samples.png")
@@ -560,9 +567,19 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
         samples={name: _sample_stats(rows) for name, rows in (("start", start), ("end", end)) if rows},
         adapter=str(out / "adapter"), end_samples_seconds=round(time.perf_counter() - t, 1))
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    if keep_model:
-        summary["model"] = unwrapped
-    return summary
+
+
+def _leave_process_group() -> None:
+    """Under accelerate/torchrun: wait for the main process's last work, then close the process group.
+
+    A process that exits while the group is still open (the other ranks finish first) aborts in
+    the collective library's destructor, and the launcher then kills the main process too.
+    """
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def _truncate_log(path: Path, stage: str, step: int) -> None:
