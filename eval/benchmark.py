@@ -30,7 +30,8 @@ from pathlib import Path
 from svg_agent.errors import ConfigError, InputError
 
 KINDS = ("policy", "vectorizer", "trace-reference", "procedural", "csv", "folder")
-COMPONENTS = ("reward", "metric", "aesthetic", "vqa", "ocr", "standin_faithfulness", "standin_quality", "size_factor")
+COMPONENTS = ("reward", "metric", "aesthetic", "vqa", "ocr", "judge_faithfulness", "judge_vqa", "standin_faithfulness",
+              "standin_quality", "size_factor")
 
 
 @dataclass
@@ -47,6 +48,7 @@ class BenchmarkConfig:
     clip_model: str = "ViT-L-14"
     vqa: str | None = None
     vqa_4bit: bool = False
+    judge: str | None = "auto"  # without vqa: the offline judge (auto, a saved judge, or none)
     grid_columns: int = 12  # descriptions shown in the image grid
 
     def __post_init__(self):
@@ -65,8 +67,9 @@ class BenchmarkConfig:
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ConfigError(f"system names must differ: {sorted(dup)[0]!r} appears twice")
-        if self.ocr_backend in ("none", ""):
-            self.ocr_backend = None
+        for name in ("ocr_backend", "clip", "vqa", "judge"):
+            if isinstance(getattr(self, name), str) and getattr(self, name).lower() in ("none", "null", ""):
+                setattr(self, name, None)
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> BenchmarkConfig:
@@ -175,7 +178,7 @@ class _Policy(_System):
         if bad:
             raise ConfigError(f"system {self.name}: unknown key {bad[0]!r} for a policy")
         gc = GenerateConfig(**{k: v for k, v in spec.items() if k in keys},
-                            **{k: getattr(cfg, k) for k in ("ocr_backend", "clip", "clip_model", "vqa", "vqa_4bit")
+                            **{k: getattr(cfg, k) for k in ("ocr_backend", "clip", "clip_model", "vqa", "vqa_4bit", "judge")
                                if k not in spec})
         self.generator = Generator(gc, scorer=scorer if not any(k in spec for k in ("ocr_backend", "clip", "vqa")) else None)
         self.generator.policy  # load now: a missing model or adapter stops the run with its error
@@ -381,7 +384,8 @@ def _mean(vals, nd=4):
 def report(out: Path, cfg: BenchmarkConfig, items: list[dict], summary: dict) -> None:
     """report.md, report.html, grid.png and components.png."""
     names = [s["name"] for s in cfg.systems]
-    cols = ["n", "valid_rate", "raw_valid_rate", "reward", "metric", "aesthetic", "vqa", "ocr", "standin_faithfulness",
+    cols = ["n", "valid_rate", "raw_valid_rate", "reward", "metric", "aesthetic", "vqa", "ocr", "judge_faithfulness",
+            "standin_faithfulness",
             "standin_quality", "bytes", "seconds_per_svg"]
     cols = [c for c in cols if any(summary["systems"][n].get(c) is not None for n in names)]
     lines = [f"# Benchmark: {cfg.name}", "", f"{summary['descriptions']} descriptions from `{cfg.descriptions}`; "
@@ -443,7 +447,7 @@ def _plot(out: Path, names: list[str]) -> None:
     import matplotlib.pyplot as plt
 
     rows = [r for r in _rows(out) if "skipped" not in r and r["system"] in names]
-    comps = [c for c in ("reward", "metric", "aesthetic", "vqa", "ocr", "standin_faithfulness", "standin_quality")
+    comps = [c for c in ("reward", "metric", "aesthetic", "vqa", "ocr", "judge_faithfulness", "standin_faithfulness", "standin_quality")
              if any(r.get(c) is not None for r in rows)]
     comps.append("bytes")
     fig, axes = plt.subplots(1, len(comps), figsize=(3.2 * len(comps), 3.6), squeeze=False)

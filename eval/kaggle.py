@@ -248,7 +248,7 @@ def best_local_adapter() -> str | None:
     for r in runs:
         try:
             summary = json.loads((r / "summary.json").read_text())
-            scored.append((summary["samples"]["end"]["reward"], (r / "summary.json").stat().st_mtime, r))
+            scored.append((summary["samples"]["end"]["reward"] or 0, (r / "summary.json").stat().st_mtime, r))
         except (OSError, KeyError, TypeError, ValueError):
             continue
     return str(max(scored)[2]) if scored else None

@@ -21,7 +21,8 @@ from svg_agent.defenses import description_seeds
 from svg_agent.errors import InputError
 
 COLUMNS = ["id", "valid", "bytes", "ocr", "aesthetic", "vqa", "score", "ocr_competition", "hidden_text",
-           "standin_faithfulness", "standin_quality", "offline_score", "substitutions", "error"]
+           "judge_faithfulness", "judge_vqa", "standin_faithfulness", "standin_quality", "offline_score", "substitutions",
+           "error"]
 
 
 def score_submission(svgs: str | Path, descriptions: str | Path | None = None, questions: str | Path | None = None,
@@ -55,7 +56,8 @@ def score_submission(svgs: str | Path, descriptions: str | Path | None = None, q
         rows.append({
             "id": ids[i], "valid": rec.valid, "bytes": rec.bytes, "ocr": rec.ocr_competition,
             "aesthetic": rec.aesthetic, "vqa": rec.vqa, "score": rec.metric, "ocr_competition": rec.ocr_competition,
-            "hidden_text": rec.hidden_text, "standin_faithfulness": rec.standin_faithfulness,
+            "hidden_text": rec.hidden_text, "judge_faithfulness": rec.judge_faithfulness, "judge_vqa": rec.judge_vqa,
+            "standin_faithfulness": rec.standin_faithfulness,
             "standin_quality": rec.standin_quality, "offline_score": rec.components.get("combined"),
             "substitutions": "; ".join(rec.substitutions), "error": rec.error,
         })

@@ -18,10 +18,11 @@ from collections import OrderedDict
 
 from svg_agent.errors import ConfigError
 
+from .judge import KINDS
 from .scorer import Scorer, ScorerConfig, ScoreRecord
 
 GETTERS = {
-    "reward": lambda r: r.reward,  # the combined reward: formula x size, 0 when invalid
+    "reward": lambda r: r.reward,  # the combined reward: formula x size, 0 when invalid, None when unknown
     "validity": lambda r: 1.0 if r.valid else 0.0,
     "raw_validity": lambda r: 1.0 if r.raw_valid else 0.0,
     "size": lambda r: r.size_factor,
@@ -32,6 +33,11 @@ GETTERS = {
     "bytes": lambda r: float(r.bytes),  # for the logs (weight 0): bytes of the SVG judged
     "aesthetic": lambda r: r.aesthetic,
     "vqa": lambda r: r.vqa,
+    # The offline judge (a stand-in for PaliGemma): chance-corrected answers (the offline VQA
+    # term), the plain mean P(correct), and the answers by kind of question, for the logs.
+    "judge_faithfulness": lambda r: r.judge_faithfulness,
+    "judge_vqa": lambda r: r.judge_vqa,
+    **{f"judge_{k}": (lambda r, _k=f"judge_{k}": r.components.get(_k)) for k in KINDS},
 }
 
 

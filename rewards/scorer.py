@@ -8,7 +8,11 @@ cached render per completion) -> OCR on the light and heavy images, the faithful
 terms on the heavy image -> `harmonic(vqa, aesthetic, 0.5) * ocr` -> x size factor, 0 if invalid.
 
 Where a model is not configured its offline stand-in takes its place and the record says so in
-`substitutions` (e.g. "vqa <- standin_faithfulness"); such a score is never reported as the metric.
+`substitutions` (e.g. "vqa <- judge_faithfulness"); such a score is never reported as the metric.
+Without a VQA model the faithfulness term comes from the offline judge (`rewards/judge.py`), which
+answers the item's questions (or, for a description without them, the questions it can ask of
+it); where the judge can ask nothing, faithfulness is unknown and the reward is None (TRL leaves
+such a completion out), never a default value.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ class ScorerConfig:
         vqa: None (offline: the faithfulness stand-in takes its place), or a PaliGemma hub id or
             folder (the metric's is google/paligemma2-10b-mix-448); needs questions per item.
         vqa_4bit: load the VQA model in 4-bit NF4 (CUDA), as the competition does.
+        judge: where no VQA model is configured, the offline judge that answers the questions
+            (a stand-in): "auto" (the cached default, trained on first use), a saved judge's path,
+            or None for the older pixel stand-in (`standin_faithfulness`).
         validity: "extracted": the first SVG the model wrote must validate as written (chat text
             around it aside); it is rendered as written, like the competition, and an invalid one
             scores 0. "sanitized": score the sanitized SVG and only log the raw validity.
@@ -50,6 +57,7 @@ class ScorerConfig:
     clip_model: str = "ViT-L-14"
     vqa: str | None = None
     vqa_4bit: bool = False
+    judge: str | None = "auto"
     validity: str = "extracted"
     size: SizeConfig = field(default_factory=SizeConfig)
     render_timeout: float = 10.0
@@ -77,8 +85,10 @@ class ScoreRecord:
     vqa: float | None = None  # PaliGemma, when configured
     standin_faithfulness: float | None = None
     standin_quality: float | None = None
+    judge_faithfulness: float | None = None  # the judge's chance-corrected answers (the offline VQA term)
+    judge_vqa: float | None = None  # the judge's mean P(correct): the metric's VQA formula, judge in PaliGemma's place
     metric: float | None = None  # the competition's formula, only when every model term is real
-    reward: float = 0.0
+    reward: float | None = 0.0  # None: faithfulness unknown (nothing the judge could check)
     substitutions: list[str] = field(default_factory=list)
     error: str | None = None
     components: dict[str, float] = field(default_factory=dict)
@@ -90,10 +100,12 @@ class ScoreRecord:
 
 
 def scorer_config(settings, **overrides) -> ScorerConfig:
-    """A ScorerConfig from a settings object with ocr_backend, clip, clip_model, vqa and vqa_4bit
-    (the training, generation and benchmark configs all name the reward's models that way)."""
+    """A ScorerConfig from a settings object with ocr_backend, clip, clip_model, vqa, vqa_4bit and
+    optionally judge (the training, generation and benchmark configs all name the reward's models that way)."""
+    judge = getattr(settings, "judge", "auto")
+    judge = None if judge in (None, "", "none", "None") else judge
     return ScorerConfig(ocr_backend=settings.ocr_backend, aesthetic=settings.clip, clip_model=settings.clip_model,
-                        vqa=settings.vqa, vqa_4bit=settings.vqa_4bit, **overrides)
+                        vqa=settings.vqa, vqa_4bit=settings.vqa_4bit, judge=judge, **overrides)
 
 
 def description_seed(description: str) -> int:
@@ -108,12 +120,15 @@ class Scorer:
         config: ScorerConfig.
         pool: a RenderPool to share (default: the process-wide pool).
         ocr: an OcrBackend to use instead of building one from the config.
+        judge: a `rewards.judge_model.Judge` to use instead of loading one from the config.
     """
 
-    def __init__(self, config: ScorerConfig | None = None, pool: RenderPool | None = None, ocr: OcrBackend | None = None):
+    def __init__(self, config: ScorerConfig | None = None, pool: RenderPool | None = None, ocr: OcrBackend | None = None,
+                 judge=None):
         self.config = config or ScorerConfig()
         self._pool = pool
         self._ocr = ocr
+        self._judge = judge
         self.aesthetic_model = None  # an object with .score(images) -> list[float]
         if self.config.aesthetic:
             from .aesthetic import AestheticScorer
@@ -134,6 +149,15 @@ class Scorer:
         if self._ocr is None and self.config.ocr_backend:
             self._ocr = make_ocr_backend(self.config.ocr_backend)
         return self._ocr
+
+    @property
+    def judge(self):
+        """The offline judge, loaded (or trained, once) on first use; None with a VQA model or judge=None."""
+        if self._judge is None and self.config.judge and self.vqa_model is None:
+            from .judge_model import load_judge
+
+            self._judge = load_judge(self.config.judge)
+        return self._judge if self.vqa_model is None else None
 
     def score(self, completions, descriptions, *, seeds=None, questions=None, as_submitted: bool = False) -> list[ScoreRecord]:
         """Score completions (raw model text or SVG) against their descriptions.
@@ -181,16 +205,23 @@ class Scorer:
             records.append(rec)
         todo = [i for i, r in enumerate(records) if r.valid]
         renders = self.pool.render_many([records[i].svg for i in todo], defend=True, seeds=[seeds[i] for i in todo])
+        ok = [(i, r) for i, r in zip(todo, renders) if r.ok]
+        answers = {}
+        if ok and self.config.judge and self.vqa_model is None:
+            from .judge import answerable, judge_questions
+
+            asked = [answerable(questions[i]) or judge_questions(records[i].description) for i, _ in ok]
+            answers = dict(zip([i for i, _ in ok], self.judge.answers([r.defended for _, r in ok], asked)))
         for i, render in zip(todo, renders):
             rec = records[i]
             if not render.ok:
                 rec.error = render.error
                 rec.valid = False  # the competition fails a submission whose SVG does not render
                 continue
-            self._score_images(rec, render, questions[i])
+            self._score_images(rec, render, questions[i], answers.get(i))
         return records
 
-    def _score_images(self, rec: ScoreRecord, render, qs) -> None:
+    def _score_images(self, rec: ScoreRecord, render, qs, judged=None) -> None:
         image = render.defended
         if self.ocr is not None:
             o = ocr_term(self.ocr, render.ocr_image, image)
@@ -204,9 +235,15 @@ class Scorer:
         if self.vqa_model is not None and qs:
             rec.vqa = float(self.vqa_model.score(image, qs))
         vqa = rec.vqa
-        if vqa is None:
+        if vqa is None and judged is not None:
+            rec.judge_vqa, rec.judge_faithfulness = judged.vqa, judged.faithfulness
+            rec.components.update(judged.by_kind())
+            rec.components["judge_questions"] = float(len(judged.p_correct))
+            vqa = rec.judge_faithfulness
+            rec.substitutions.append("vqa <- judge_faithfulness" if vqa is not None else "vqa unknown: nothing the judge can check")
+        elif vqa is None:
             vqa = st.standin_faithfulness
-            rec.substitutions.append("vqa <- standin_faithfulness")
+            rec.substitutions.append("vqa <- standin_faithfulness" if vqa is not None else "vqa unknown: nothing the stand-in can check")
         aesthetic = rec.aesthetic
         if aesthetic is None:
             aesthetic = st.standin_quality
@@ -216,6 +253,9 @@ class Scorer:
             rec.substitutions.append("ocr skipped")
         if rec.vqa is not None and rec.aesthetic is not None and rec.ocr_competition is not None:
             rec.metric = competition_score(rec.vqa, rec.aesthetic, rec.ocr_competition)
+        if vqa is None:
+            rec.reward = None  # unknown, not zero: the trainer leaves this completion out
+            return
         combined = competition_score(vqa, aesthetic, ocr)
         rec.components["combined"] = combined
         rec.reward = reward_value(combined, valid=rec.valid, n_bytes=rec.bytes, config=self.config.size)

@@ -221,7 +221,7 @@ def drawing_quality(small: np.ndarray, shares: np.ndarray) -> float:
 class StandinResult:
     """The stand-in's score and its parts (all named standin_*)."""
 
-    standin_faithfulness: float
+    standin_faithfulness: float | None
     standin_quality: float
     standin_colors: dict[str, float] = field(default_factory=dict)  # named colour -> coverage
     standin_shapes: dict[str, bool] = field(default_factory=dict)
@@ -229,7 +229,9 @@ class StandinResult:
     standin_color_precision: float | None = None  # share of flat pixels the named colours explain
 
     def components(self) -> dict[str, float]:
-        out = {"standin_faithfulness": self.standin_faithfulness, "standin_quality": self.standin_quality}
+        out = {"standin_quality": self.standin_quality}
+        if self.standin_faithfulness is not None:
+            out["standin_faithfulness"] = self.standin_faithfulness
         if self.standin_colors:
             recall = float(np.mean([coverage_score(c) for c in self.standin_colors.values()]))
             precision = 1.0 if self.standin_color_precision is None else self.standin_color_precision
@@ -282,8 +284,8 @@ def standin_score(image: np.ndarray, description: str, questions: list[dict] | N
         questions: optional ground-truth questions, each {question, choices, answer}.
 
     Returns:
-        StandinResult; `standin_faithfulness` is quality x the mean of the available checks
-        (0.5 x quality when the description names nothing the image can be checked for).
+        StandinResult; `standin_faithfulness` is quality x the mean of the available checks, None
+        when the description names nothing the image can be checked for (unknown, not a default).
     """
     small, labels, _centres, shares = _regions(image)
     lab = _lab(small.reshape(-1, 3))
@@ -313,5 +315,5 @@ def standin_score(image: np.ndarray, description: str, questions: list[dict] | N
         flat = ~np.isnan(lab[:, 0])
         result.standin_color_precision = float(explained[flat].mean()) if flat.any() else 0.0
     parts = [v for k, v in result.components().items() if k not in ("standin_faithfulness", "standin_quality")]
-    result.standin_faithfulness = quality * (float(np.mean(parts)) if parts else 0.5)
+    result.standin_faithfulness = quality * float(np.mean(parts)) if parts else None
     return result

@@ -122,13 +122,44 @@ def cmd_score(args) -> int:
 
     scorer = Scorer(ScorerConfig(ocr_backend=None if args.ocr == "none" else args.ocr,
                                  aesthetic=args.clip, clip_model=args.clip_model,
-                                 vqa=args.vqa, vqa_4bit=args.vqa_4bit))
+                                 vqa=args.vqa, vqa_4bit=args.vqa_4bit,
+                                 judge=None if args.judge == "none" else args.judge))
     rows, summary = score_submission(args.svgs, args.descriptions, args.questions, scorer=scorer)
     if args.output:
         write_scores(rows, args.output)
     print(summary_text(summary))
     if args.output:
         print(f"wrote {args.output} ({len(rows)} rows)")
+    return 0
+
+
+def cmd_judge(args) -> int:
+    import json
+    from pathlib import Path
+
+    from rewards.judge_model import Judge, accuracy, default_judge_path, heldout_scenes, load_judge, train_judge
+
+    if args.action == "train":
+        target = default_judge_path()
+        judge = train_judge() if args.force or not target.exists() else load_judge()
+        if args.force or not target.exists():
+            judge.save(target)
+        if args.path:
+            judge.save(Path(args.path) / "judge.pt" if not str(args.path).endswith(".pt") else Path(args.path))
+        report = {"path": str(target), **judge.meta}
+    else:
+        judge = Judge.load(args.path) if args.path else load_judge(train=False)
+        held = heldout_scenes(judge.meta.get("config", {}).get("heldout", 300))
+        report = {"heldout": accuracy(judge, held), "heldout_flat": accuracy(judge, held, flat=True)}
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        for name in ("heldout", "heldout_flat"):
+            a = report[name]
+            kinds = ", ".join(f"{k} {v:.3f}" for k, v in a["by_kind"].items())
+            print(f"{name}: accuracy {a['accuracy']:.3f} on {a['questions']} questions ({kinds})")
+        if "path" in report:
+            print(f"judge at {report['path']} (a stand-in for the VQA model, not PaliGemma)")
     return 0
 
 
@@ -209,7 +240,7 @@ def cmd_train(argv: list[str]) -> int:
     summary = train(config)
     if summary.get("adapter"):
         ends = summary.get("samples", {})
-        line = "; ".join(f"{k}: reward {v['reward']:.3f}, raw validity {v['raw_validity']:.2f}, {v['bytes']:.0f} bytes"
+        line = "; ".join(f"{k}: reward {v['reward'] or 0:.3f}, raw validity {v['raw_validity']:.2f}, {v['bytes']:.0f} bytes"
                          for k, v in ends.items())
         print(f"adapter: {summary['adapter']}\nsamples on held-out descriptions ({line})\n"
               f"curves: {Path(config.output_dir) / 'curves.png'}  samples: {Path(config.output_dir) / 'samples.png'}")
@@ -232,7 +263,7 @@ def cmd_generate(args) -> int:
         sheet = Path(args.sheet) if args.sheet else out.with_suffix(".png")
         results = generate_csv(gen, rows, out, sheet)
         fallbacks = sum(r.fallback for r in results)
-        mean = sum(r.record.reward if r.record else 0 for r in results) / len(results)
+        mean = sum((r.record.reward or 0) if r.record else 0 for r in results) / len(results)
         print(f"wrote {out} ({len(results)} SVGs, mean offline reward {mean:.3f}, {fallbacks} fallbacks) and {sheet}")
         return 0
     if not args.description:
@@ -244,7 +275,8 @@ def cmd_generate(args) -> int:
         sys.stdout.write(result.svg + "\n")
     rec = result.record
     print(f"{len(result.candidates)} candidates in {result.seconds:.1f} s; chose reward "
-          f"{rec.reward if rec else 0:.3f}, {len(result.svg.encode())} bytes"
+          + (f"{rec.reward:.3f}" if rec and rec.reward is not None else "unknown (nothing the judge can check)" if rec else "0.000")
+          + f", {len(result.svg.encode())} bytes"
           + (" (fallback drawing: no candidate survived)" if result.fallback else "")
           + (f"; model error: {result.error}" if result.error else ""), file=sys.stderr)
     return 0
@@ -339,8 +371,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clip-model", default="ViT-L-14", help="open_clip architecture (default ViT-L-14, the metric's)")
     p.add_argument("--vqa", help="PaliGemma hub id or folder for the VQA term (the metric's: google/paligemma2-10b-mix-448)")
     p.add_argument("--vqa-4bit", action="store_true", help="load the VQA model in 4-bit NF4 (CUDA), as the competition")
+    p.add_argument("--judge", default="auto",
+                   help="without --vqa: the offline judge (a stand-in) that answers the questions: 'auto' (cached default, "
+                        "trained on first use), a saved judge, or 'none' for the pixel stand-in")
     p.add_argument("-o", "--output", help="write one row per id here (CSV)")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("judge", help="the offline judge (a VQA stand-in): train it, or report its held-out accuracy")
+    p.add_argument("action", choices=["train", "eval"], help="train: train (or retrain with --force) the cached default; "
+                                                               "eval: held-out accuracy of a judge")
+    p.add_argument("--path", help="eval: a saved judge (default: the cached one); train: also save a copy here")
+    p.add_argument("--force", action="store_true", help="train again even if a judge for this corpus is cached")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_judge)
 
     p = sub.add_parser("vectorize", help="an SVG under the byte budget from an image, or from a prompt via diffusion")
     p.add_argument("image", metavar="IMAGE", nargs="?", help="PNG/JPEG/... to trace (or use --prompt)")

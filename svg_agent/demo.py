@@ -30,6 +30,15 @@ def example_files() -> list[tuple[str, bytes]]:
     return sorted(items)
 
 
+def handmade_examples() -> list[tuple[str, str]]:
+    """(description, SVG) of the bundled hand-made drawings (examples/handmade): held-out work, drawn
+    by hand for competition-style descriptions, that no generator of the project produced."""
+    import json
+
+    folder = resources.files("svg_agent") / "examples" / "handmade"
+    return [(e["description"], (folder / e["file"]).read_text()) for e in json.loads((folder / "index.json").read_text())]
+
+
 def contact_sheet(rows: list[tuple[str, list[np.ndarray | None]]], columns: list[str], thumb: int = 192) -> Image.Image:
     """A grid image: one row per item, one column per stage, labels on top and at left."""
     label_w, head_h = 230, 24

@@ -23,7 +23,7 @@ from pathlib import Path
 from .errors import ConfigError, InputError
 
 MODEL_KEYS = ("model", "adapter", "prompt_format", "dtype", "load_in_4bit", "attn_implementation")
-SCORER_KEYS = ("ocr_backend", "clip", "clip_model", "vqa", "vqa_4bit")
+SCORER_KEYS = ("ocr_backend", "clip", "clip_model", "vqa", "vqa_4bit", "judge")
 
 
 @dataclass
@@ -47,10 +47,11 @@ class GenerateConfig:
     clip_model: str = "ViT-L-14"
     vqa: str | None = None
     vqa_4bit: bool = False
+    judge: str | None = "auto"  # without vqa: the offline judge (auto, a saved judge, or none)
     max_bytes: int = 10_000
 
     def __post_init__(self):
-        for name in ("ocr_backend", "clip", "vqa", "adapter", "attn_implementation"):
+        for name in ("ocr_backend", "clip", "vqa", "judge", "adapter", "attn_implementation"):
             if isinstance(getattr(self, name), str) and getattr(self, name).lower() in ("none", "null", ""):
                 setattr(self, name, None)
         if self.n < 1 or self.batch_size < 1:
@@ -188,7 +189,8 @@ class Generator:
                                         questions=[questions] * k if questions else None)
             score_seconds = time.perf_counter() - t
             for text, s, rec in zip(texts, cleaned, records):
-                key = (not s.fallback, rec.reward)
+                # an unknown reward (nothing the judge can check) ranks by the drawing-quality term alone
+                key = (not s.fallback, rec.reward is not None, rec.reward if rec.reward is not None else (rec.standin_quality or 0.0))
                 cands.append({"raw_valid": s.raw_valid, "fallback": s.fallback, "bytes_raw": len(text.encode()),
                               "bytes": len(s.svg.encode()), "reward": rec.reward})
                 if best is None or key > best[0]:
@@ -230,7 +232,7 @@ def generate_csv(generator: Generator, rows: list[tuple[str, str]], output: str 
         from .demo import contact_sheet
         from .render import render_safe
 
-        grid = [(f"{rid}: {r.description} [r={r.record.reward if r.record else 0:.2f}, {len(r.candidates)} cand.]",
+        grid = [(f"{rid}: {r.description} [r={(r.record.reward or 0) if r.record else 0:.2f}, {len(r.candidates)} cand.]",
                  [render_safe(r.svg).image]) for (rid, _), r in zip(rows, results)]
         contact_sheet(grid, ["best of N"]).save(sheet)
     return results

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import cache_dir
 from .errors import ConfigError, InputError
 
 OFFLINE_GEMMA = "gemma3-270m-offline"
@@ -38,11 +39,6 @@ BASE_OPEN = SVG_OPEN + "\n"
 CHAT_TEMPLATE = ("Draw this as a simple SVG image: \"{description}\". Use viewBox=\"0 0 384 384\", flat shapes and "
                  "colours, no text, under 10,000 bytes. Reply with the SVG only.")
 FORMATS = ("auto", "base", "chat")
-
-
-def cache_dir() -> Path:
-    """Where converted models are kept: $SVG_AGENT_CACHE, else ~/.cache/svg-agent."""
-    return Path(os.environ.get("SVG_AGENT_CACHE") or Path.home() / ".cache" / "svg-agent")
 
 
 def offline_gemma3_270m(folder: str | Path | None = None) -> Path:

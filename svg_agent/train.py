@@ -112,7 +112,7 @@ class TrainConfig:
     grpo_scale_rewards: str = _help("group, batch or none (GRPO only)", default="group")
     grpo_rewards: list[str] = _help("reward callables (rewards.registry): the first ones weighted, the rest logged",
                                     default_factory=lambda: ["reward", "validity", "raw_validity", "size", "ocr",
-                                                             "standin_faithfulness", "standin_quality", "bytes"])
+                                                             "judge_faithfulness", "standin_quality", "bytes"])
     grpo_reward_weights: list[float] = _help("one weight per reward; 0 logs without training on it",
                                              default_factory=lambda: [1.0, 0, 0, 0, 0, 0, 0, 0])
     grpo_use_vllm: bool = _help("generate with vLLM (GPU)", default=False)
@@ -125,9 +125,11 @@ class TrainConfig:
     clip_model: str = _help("open_clip architecture", default="ViT-L-14")
     vqa: str | None = _help("PaliGemma hub id or folder for the real VQA term; none: stand-in", default=None)
     vqa_4bit: bool = _help("load PaliGemma in 4-bit (CUDA)", default=False)
+    judge: str | None = _help("without vqa: the offline judge (a stand-in) that answers the questions: auto (cached, "
+                              "trained on first use), a saved judge, or none (the pixel stand-in)", default="auto")
 
     def __post_init__(self):
-        for name in ("ocr_backend", "clip", "vqa", "adapter", "attn_implementation", "grpo_vllm_server_base_url"):
+        for name in ("ocr_backend", "clip", "vqa", "judge", "adapter", "attn_implementation", "grpo_vllm_server_base_url"):
             if isinstance(getattr(self, name), str) and getattr(self, name).lower() in ("none", "null", ""):
                 setattr(self, name, None)
         bad = [s for s in self.stages if s not in STAGES]
@@ -373,7 +375,8 @@ def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer) -> list[dict]:
         s = sanitize(text)
         rows.append({"description": d, "completion": c[0], "svg": s.svg, "raw_valid": rec.raw_valid, "fallback": s.fallback,
                      "valid": rec.valid, "bytes": len(text.encode()), "reward": rec.reward,
-                     "standin_faithfulness": rec.standin_faithfulness, "ocr": rec.ocr})
+                     "standin_faithfulness": rec.standin_faithfulness, "judge_faithfulness": rec.judge_faithfulness,
+                     "ocr": rec.ocr})
     return rows
 
 
@@ -389,7 +392,7 @@ def samples_grid(start: list[dict] | None, end: list[dict] | None, path: Path) -
         for _, s in sets:
             images.append(render_safe(s[i]["svg"]).image)
         desc = sets[0][1][i]["description"]
-        notes = " | ".join(f"{n.split()[0]}: r={s[i]['reward']:.2f}"
+        notes = " | ".join(f"{n.split()[0]}: r={'?' if s[i]['reward'] is None else format(s[i]['reward'], '.2f')}"
                            + (" no SVG, stock drawing" if s[i].get("fallback") else "" if s[i]["raw_valid"] else " raw-invalid")
                            for n, s in sets)
         rows.append((f"{desc}  [{notes}]", images))
@@ -599,7 +602,8 @@ def _cuda() -> bool:
 
 def _sample_stats(rows: list[dict]) -> dict:
     n = len(rows)
-    return {"n": n, "reward": round(sum(r["reward"] for r in rows) / n, 4),
+    known = [r["reward"] for r in rows if r["reward"] is not None]  # None: nothing the judge could check
+    return {"n": n, "reward": round(sum(known) / len(known), 4) if known else None,
             "raw_validity": round(sum(r["raw_valid"] for r in rows) / n, 4),
             "bytes": round(sum(r["bytes"] for r in rows) / n, 1)}
 

@@ -16,6 +16,17 @@ def pool():
         yield p
 
 
+@pytest.fixture(scope="session", autouse=True)
+def judge():
+    """The default offline judge, trained once into the cache (a few minutes on a fresh machine);
+    subprocesses started by the tests find it through $SVG_AGENT_JUDGE."""
+    from rewards.judge_model import default_judge_path, load_judge
+
+    j = load_judge()
+    os.environ["SVG_AGENT_JUDGE"] = str(default_judge_path())
+    return j
+
+
 def pytest_collection_modifyitems(config, items):
     try:
         import torch

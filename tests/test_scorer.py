@@ -2,7 +2,7 @@ import pytest
 
 from rewards.registry import build_rewards
 from rewards.scorer import Scorer, ScorerConfig
-from svg_agent.demo import example_files
+from svg_agent.demo import example_files, handmade_examples
 from svg_agent.errors import ConfigError
 from svgs import NS, hidden_text_svg, text_svg
 
@@ -10,6 +10,7 @@ pytest.importorskip("rapidocr_onnxruntime")
 FOREST = dict(example_files())["purple_forest_at_dusk.svg"].decode()
 BLANK = f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#fff"/></svg>'
 DESC = "a purple forest at dusk"
+CABIN_DESC, CABIN = handmade_examples()[2]  # a wooden cabin in a forest at night
 
 
 @pytest.fixture(scope="module")
@@ -19,15 +20,15 @@ def scorer(pool):
 
 def test_good_drawing_beats_cheats(scorer):
     texts = [
-        FOREST,
-        "Here it is:\n```svg\n" + FOREST + "\n```",  # chat text around a valid SVG: fine
+        CABIN,
+        "Here it is:\n```svg\n" + CABIN + "\n```",  # chat text around a valid SVG: fine
         BLANK,
         text_svg(),
         hidden_text_svg(),
-        FOREST.replace("<rect", "<text>purple forest</text><rect", 1),  # invalid as written
-        f"<!-- {DESC} -->" + BLANK,  # the description in the source earns nothing
+        CABIN.replace("<rect", "<text>wooden cabin</text><rect", 1),  # invalid as written
+        f"<!-- {CABIN_DESC} -->" + BLANK,  # the description in the source earns nothing
     ]
-    recs = scorer.score(texts, [DESC] * len(texts))
+    recs = scorer.score(texts, [CABIN_DESC] * len(texts))
     good = recs[0].reward
     assert good > 0.7 and recs[1].reward == pytest.approx(good)
     assert not recs[1].raw_valid and recs[1].valid
@@ -37,23 +38,23 @@ def test_good_drawing_beats_cheats(scorer):
     assert not recs[5].valid and recs[5].reward == 0.0
     for r in recs:
         assert r.metric is None  # no real VQA/CLIP model: never reported as the metric
-        assert "vqa <- standin_faithfulness" in r.substitutions or not r.valid
+        assert "vqa <- judge_faithfulness" in r.substitutions or not r.valid
 
 
 def test_sanitized_validity_mode_scores_what_sanitize_rescues(pool):
     s = Scorer(ScorerConfig(validity="sanitized", ocr_backend=None), pool=pool)
-    broken = FOREST.replace("<rect", "<text>x</text><rect", 1)
-    rec = s.score([broken], [DESC])[0]
+    broken = CABIN.replace("<rect", "<text>x</text><rect", 1)
+    rec = s.score([broken], [CABIN_DESC])[0]
     assert rec.valid and not rec.raw_valid and rec.reward > 0.5 and "ocr skipped" in rec.substitutions
 
 
 def test_trl_callables_share_one_pass(pool):
-    funcs = build_rewards(["reward", "validity", "size", "ocr", "hidden_text", "standin_faithfulness", "aesthetic"],
+    funcs = build_rewards(["reward", "validity", "size", "ocr", "hidden_text", "judge_faithfulness", "aesthetic"],
                           scorer=Scorer(ScorerConfig(), pool=pool))
-    assert [f.__name__ for f in funcs] == ["reward", "validity", "size", "ocr", "hidden_text", "standin_faithfulness", "aesthetic"]
-    prompts = [[{"role": "user", "content": DESC}]] * 3
-    completions = [[{"role": "assistant", "content": c}] for c in (FOREST, BLANK, hidden_text_svg())]
-    outs = [f(prompts=prompts, completions=completions, description=[DESC] * 3) for f in funcs]
+    assert [f.__name__ for f in funcs] == ["reward", "validity", "size", "ocr", "hidden_text", "judge_faithfulness", "aesthetic"]
+    prompts = [[{"role": "user", "content": CABIN_DESC}]] * 3
+    completions = [[{"role": "assistant", "content": c}] for c in (CABIN, BLANK, hidden_text_svg())]
+    outs = [f(prompts=prompts, completions=completions, description=[CABIN_DESC] * 3) for f in funcs]
     assert funcs[0].context.passes == 1
     reward, validity, size, ocr, hidden, faith, aesthetic = outs
     assert reward[0] > reward[1] and reward[0] > reward[2]
@@ -61,6 +62,7 @@ def test_trl_callables_share_one_pass(pool):
     assert hidden == [0.0, 0.0, -1.0]
     assert aesthetic == [None, None, None]
     assert all(isinstance(v, float) for v in reward + faith)
+    assert faith[0] > 0.5 > faith[1]  # the judge reads the cabin, and nothing on a blank canvas
 
 
 def test_unknown_reward_name_is_a_clear_error():

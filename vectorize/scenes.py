@@ -46,6 +46,9 @@ class Scene:
     svg: str
     questions: list[dict] = field(default_factory=list)
     family: str = ""
+    # What the picture shows, as the generator drew it: slot -> value (see ATTRIBUTE_SLOTS). A slot
+    # that does not apply to the family is absent ("time" for a garment).
+    attrs: dict = field(default_factory=dict)
 
 
 def _mc(question: str, answer: str, pool: list[str], rng: random.Random) -> dict:
@@ -113,7 +116,7 @@ def abstract_scene(rng: random.Random) -> Scene:
           _mc("What shape appears in the image?", shape, SHAPES, rng),
           _mc(f"How many {plural} are there?", str(n), ["1", "2", "3", "4", "5"], rng),
           _mc("What color is the background?", bg, _color_pool(bg), rng)]
-    return Scene(desc, svg, qs, "abstract")
+    return Scene(desc, svg, qs, "abstract", {"object": shape, "color": color, "background": bg, "count": str(n)})
 
 
 def _a(word: str) -> str:
@@ -193,7 +196,11 @@ def landscape_scene(rng: random.Random) -> Scene:
           _yn("Are there clouds?", weather == "cloudy")]
     if element:
         qs[3] = _mc(f"What color is the {element}?", ecolor, _color_pool(ecolor), rng)
-    return Scene(desc, "".join(parts), qs, "landscape")
+    attrs = {"object": element or "none", "terrain": terrain, "time": time, "moon": "yes" if body == "moon" else "no",
+             "clouds": "yes" if weather == "cloudy" else "no"}
+    if element:
+        attrs["color"] = ecolor
+    return Scene(desc, "".join(parts), qs, "landscape", attrs)
 
 
 def garment_scene(rng: random.Random) -> Scene:
@@ -234,10 +241,30 @@ def garment_scene(rng: random.Random) -> Scene:
           _mc(f"What color is the {kind}?", color, _color_pool(color), rng),
           _yn(f"Is the {kind} {color}?", True),
           _yn(f"Is the {kind} {rng.choice([c for c in _color_pool(color) if c != color])}?", False)]
-    return Scene(desc, "".join(parts), qs, kind)
+    return Scene(desc, "".join(parts), qs, kind, {"object": kind, "color": color})
 
 
 FAMILIES = [abstract_scene, landscape_scene, garment_scene]
+ELEMENTS = ["cabin", "sailboat", "hot air balloon", "lighthouse"]
+# The slots of `Scene.attrs` and the values each can take: what a judge of these pictures answers.
+ATTRIBUTE_SLOTS: dict[str, list[str]] = {
+    "object": SHAPES + ELEMENTS + GARMENTS + ["none"],
+    "color": BASIC,
+    "background": BASIC,
+    "count": [str(k) for k in COUNTS],
+    "terrain": TERRAINS,
+    "time": list(TIMES),
+    "moon": ["yes", "no"],
+    "clouds": ["yes", "no"],
+}
+
+
+def corpus_version() -> str:
+    """A short hash of this generator's source: it changes whenever the pictures may change."""
+    import hashlib
+    from pathlib import Path
+
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
 _GRADIENT_DEFS = re.compile(r'<defs><linearGradient id="(\w+)"[^>]*><stop offset="0" stop-color="(#[0-9a-f]{6})"/>'

@@ -1,0 +1,153 @@
+"""The offline judge (a STAND-IN for PaliGemma): it reads what the picture shows, answers questions
+about it the way the metric's VQA model does, and pays nothing for pictures of nothing."""
+
+import random
+
+import numpy as np
+import pytest
+
+from rewards.judge import JudgeAnswers, answer, answerable, choice_probs, judge_questions, route, value_of
+from rewards.judge_model import accuracy, heldout_scenes, junk_svg
+from rewards.scorer import Scorer, ScorerConfig
+from svg_agent.defenses import defend_main
+from svg_agent.render import render_image
+from svgs import NS, random_scene, text_svg
+from vectorize.scenes import ATTRIBUTE_SLOTS, generate_scenes
+
+
+def defended(svg, seed=5):
+    return defend_main(render_image(svg), np.random.RandomState(seed))
+
+
+# --- routing and questions: pure, no model -------------------------------------------------------
+
+def test_questions_route_to_slots_and_choices_to_values():
+    r = route("What color is the coat?", ["Crimson", "navy", "green", "yellow"])
+    assert r.slot == "color" and r.values == ("red", "blue", "green", "yellow")
+    assert route("What color is the background?", ["red", "blue", "gray", "white"]).slot == "background"
+    assert route("What time of day is shown?", ["sunset", "noon", "night", "dawn"]).values == ("dusk", "noon", "night", "dawn")
+    assert route("What is below the sky?", ["ocean", "hills", "desert", "forest"]).values == ("sea", "hills", "desert", "forest")
+    assert route("How many stars are there?", ["1", "2", "3", "4"]).slot == "count"
+    assert route("Is there a boat in the image?", ["yes", "no"]).about == "sailboat"
+    assert route("Is the hat red?", ["yes", "no"]).about == "red"
+    assert route("Are there clouds?", ["no", "yes"]).slot == "clouds"
+    # what the judge was not taught is left out, never guessed
+    assert route("What color is the sky?", ["blue", "red", "gray", "pink"]) is None
+    assert route("What is the main subject of the image?", ["lighthouse", "city", "garden", "bridge"]) is None
+    assert route("What color is the car?", ["teal", "turquoise", "red", "blue"]) is None  # teal ~ turquoise: no single value
+    assert route("Is it raining?", ["yes", "no"]) is None
+    assert value_of("color", "dark blue") == "blue" and value_of("object", "a hot-air balloon") == "hot air balloon"
+
+
+def test_uniform_answers_give_chance_and_confident_ones_certainty():
+    uniform = {s: np.full(len(v), 1 / len(v)) for s, v in ATTRIBUTE_SLOTS.items()}
+    qs = [{"question": "What color is the coat?", "choices": ["red", "blue", "green", "yellow"], "answer": "red"},
+          {"question": "Is the coat red?", "choices": ["yes", "no"], "answer": "yes"},
+          {"question": "Is there a moon?", "choices": ["yes", "no"], "answer": "no"}]
+    a = answer(uniform, qs)
+    assert a.p_correct == pytest.approx([0.25, 0.5, 0.5]) and a.faithfulness == pytest.approx(0.0)
+    sure = {s: np.eye(len(v))[0] * 0.98 + 0.02 / len(v) for s, v in ATTRIBUTE_SLOTS.items()}  # "red", "no" moon...
+    sure["moon"] = np.array([0.01, 0.99])
+    b = answer(sure, qs)
+    assert min(b.p_correct) > 0.95 and b.faithfulness > 0.9
+    wrong = answer(sure, [dict(q, answer=a2) for q, a2 in zip(qs, ["blue", "no", "yes"])])
+    assert max(wrong.p_correct) < 0.05 and wrong.faithfulness == 0.0
+    assert JudgeAnswers([], [], []).faithfulness is None
+    r = route("What color is the coat?", ["red", "blue", "green", "yellow"])
+    assert choice_probs(sure, r).sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("description, expect", [
+    ("a lighthouse overlooking the ocean", {"object", "setting", "presence"}),
+    ("gray wool coat with a faux fur collar", {"object", "color"}),
+    ("three green triangles in a row on a white background", {"object", "color", "count"}),
+    ("a purple forest at dusk", {"setting", "time"}),
+    ("a starry night over a calm sea", {"setting", "time"}),
+])
+def test_questions_for_any_description_are_ones_the_judge_can_answer(description, expect):
+    qs = judge_questions(description)
+    assert qs == answerable(qs) and 1 <= len(qs) <= 4
+    kinds = {route(q["question"], q["choices"]).kind for q in qs}
+    assert kinds >= expect - {"presence"} and kinds <= expect | {"presence"}
+    for q in qs:
+        assert q["answer"] in q["choices"] and len(set(q["choices"])) == len(q["choices"]) in (2, 4)
+    assert judge_questions(description) == qs  # deterministic
+
+
+def test_nothing_to_ask_means_no_questions():
+    assert judge_questions("an abstract composition expressing joy") == []
+    assert judge_questions("") == []
+
+
+def test_the_corpus_questions_all_route():
+    qs = [q for s in generate_scenes(300, seed=2) for q in s.questions]
+    assert len(answerable(qs)) == len(qs)
+
+
+# --- the trained judge (the default, trained once per test session) -----------------------------
+
+def test_held_out_accuracy(judge):
+    held = heldout_scenes(120)
+    acc = accuracy(judge, held, seed=77)
+    assert acc["accuracy"] >= 0.9, acc
+    # its own report, on the full held-out split, says the same
+    assert judge.meta["heldout"]["accuracy"] >= 0.9
+
+
+def test_pictures_of_nothing_get_near_uniform_answers(judge):
+    rng = random.Random(123)
+    nothing = [f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#{c}"/></svg>'
+               for c in ("ffffff", "000000", "3a7bd5", "c0392b")]
+    nothing += [random_scene(s) for s in range(6)] + [text_svg()]
+    # pictures drawn by a generator the judge never trained on (tests/svgs.py), plus its own junk kinds
+    nothing += [s for s in (junk_svg(rng) for _ in range(12)) if s]
+    questions = [q for s in generate_scenes(40, seed=8) for q in s.questions]
+    tops, chance = [], []
+    for probs in judge.predict([defended(s, i) for i, s in enumerate(nothing)]):
+        for q in questions:
+            r = route(q["question"], q["choices"])
+            tops.append(choice_probs(probs, r).max())
+            chance.append(1 / len(q["choices"]))
+    assert np.mean(tops) - np.mean(chance) <= 0.15, (np.mean(tops), np.mean(chance))
+
+
+def _scores(judge, pairs):
+    scorer = Scorer(ScorerConfig(ocr_backend=None), judge=judge)
+    return [r.reward for r in scorer.score([svg for svg, _ in pairs], [d for _, d in pairs],
+                                           questions=[q for *_, q in pairs] if pairs and len(pairs[0]) == 3 else None)]
+
+
+def test_each_family_own_drawing_beats_random_and_other_descriptions(judge):
+    held = heldout_scenes(300)
+    by_family = {}
+    for s in held:
+        by_family.setdefault("garment" if s.family not in ("abstract", "landscape") else s.family, []).append(s)
+    scorer = Scorer(ScorerConfig(ocr_backend=None), judge=judge)
+    for family, scenes in by_family.items():
+        scenes = scenes[:8]
+        others = [s for f, ss in by_family.items() if f != family for s in ss[:8]]
+        descs = [s.description for s in scenes]
+        qs = [s.questions for s in scenes]
+        own = [r.reward for r in scorer.score([s.svg for s in scenes], descs, questions=qs)]
+        rand = [r.reward for r in scorer.score([random_scene(100 + i) for i in range(len(scenes))], descs, questions=qs)]
+        other = [r.reward for r in scorer.score([o.svg for o in others[:len(scenes)]], descs, questions=qs)]
+        assert np.mean(own) > np.mean(rand) + 0.3 and np.mean(own) > np.mean(other) + 0.3, (family, own, rand, other)
+
+
+def test_unnamed_sky_is_not_punished_and_words_do_not_pay(judge):
+    d = "a red hot air balloon over green rolling hills"
+    balloon = (f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#7fb8f0"/>'
+               '<path d="M0 280Q96 220 192 270T384 250V384H0Z" fill="#3f8f4a"/><path d="M0 320Q120 280 240 320T384 310V384H0Z" fill="#327239"/>'
+               '<circle cx="250" cy="150" r="34" fill="#d62828"/><path d="M228 174l10 26h24l10-26" fill="#961c1c"/>'
+               '<rect x="240" y="200" width="20" height="14" fill="#7f5539"/></svg>')
+    words = f'<svg {NS} viewBox="0 0 384 384"><!-- {d} --><rect id="red-hot-air-balloon" width="384" height="384" fill="#fff"/></svg>'
+    scorer = Scorer(ScorerConfig(ocr_backend=None), judge=judge)
+    good, blank, *rand = [r.reward for r in scorer.score([balloon, words] + [random_scene(i) for i in range(5)], [d] * 7)]
+    assert good > max(rand) and good > 0.5 and blank < 0.05, (good, blank, rand)
+
+
+def test_a_description_the_judge_cannot_check_is_unknown_not_a_default(judge):
+    scorer = Scorer(ScorerConfig(ocr_backend=None), judge=judge)
+    rec = scorer.score([random_scene(3)], ["an abstract composition expressing joy"])[0]
+    assert rec.valid and rec.reward is None and rec.judge_faithfulness is None
+    assert "vqa unknown: nothing the judge can check" in rec.substitutions
