@@ -10,7 +10,8 @@ The offline judge (rewards/judge.py, a STAND-IN for PaliGemma), measured on work
 2. pictures of nothing: blank canvases, one colour, random polygons and circles (a generator of
    this script, not the judge's), and text; the mean top probability over the corpus questions
    against 1 / choices.
-3. the reward: the offline reward (the scorer's, OCR included) of hand-made drawings
+3. the reward: the offline reward (the scorer's, RapidOCR included: a clean drawing must not be
+   flagged for hidden text) of hand-made drawings
    (svg_agent/examples/handmade, descriptions and drawings written by hand) against random
    drawings of polygons and circles on the same descriptions, all and on the descriptions that name
    no colour; with the judge and, side by side, with the older pixel stand-in (judge=None).
@@ -132,6 +133,7 @@ def section(judge=None, heldout: int = 300, traced: int = 60, n_random: int = 8,
                 recs = scorer.score([svg] + rand, [d] * (1 + n_random))
                 rr = [r.reward for r in recs[1:]]
                 rows.append({"description": d, "names_colour": names_colour(d), "handmade": rnd(recs[0].reward),
+                             "handmade_hidden_text_flag": recs[0].hidden_text, "handmade_ocr": rnd(recs[0].ocr),
                              "handmade_faithfulness": rnd(recs[0].judge_faithfulness if name == "judge" else recs[0].standin_faithfulness),
                              "random_mean": rnd(np.mean([x or 0 for x in rr])), "random_max": rnd(max(x or 0 for x in rr)),
                              "unknown": recs[0].reward is None})
@@ -140,6 +142,7 @@ def section(judge=None, heldout: int = 300, traced: int = 60, n_random: int = 8,
                 hm = [r["handmade"] or 0 for r in rs]
                 rm = [r["random_mean"] for r in rs]
                 return {"descriptions": len(rs), "handmade_mean": rnd(np.mean(hm)), "random_mean": rnd(np.mean(rm)),
+                        "handmade_flagged_hidden_text": sum(bool(r["handmade_hidden_text_flag"]) for r in rs),
                         "gap": rnd(np.mean(hm) - np.mean(rm)), "handmade_beats_every_random": sum(
                             (r["handmade"] or 0) > r["random_max"] for r in rs)}
             out[f"reward_{name}"] = {"all": agg(rows), "no_colour_words": agg([r for r in rows if not r["names_colour"]]),

@@ -25,6 +25,9 @@ oversized), each paired with a plausible description from DESCRIPTIONS.
    cores used, agreement), and a few rendered <text> probes read by both.
 4. memory: peak RSS of this process and of the pool workers (sum, largest), sampled every 20 ms in
    each timed phase (MemorySampler); `peak_memory` is the largest over the phases.
+5. the offline judge (a stand-in for PaliGemma): held-out accuracy, accuracy on vectorizer traces,
+   answers on pictures of nothing, hand-made drawings against random ones, throughput
+   (`bench_judge.section`; `--sections judge` runs it alone).
 
 Every timed phase reports `other_processes_cpu_share` (CPU used by other processes during it);
 with --wait-idle S the run first waits up to S seconds for an idle machine, up to 30 s more before
@@ -480,7 +483,21 @@ def main() -> None:
     ap.add_argument("--ocr-step-n", type=int, default=8, help="completions in the step comparison with OCR (default 8)")
     ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
                     help="first wait up to S seconds for other processes to leave the CPUs idle")
+    ap.add_argument("--sections", default="all", choices=["all", "judge"],
+                    help="all (default), or only the offline judge's section (5)")
     args = ap.parse_args()
+    if args.sections == "judge":
+        from bench_judge import section
+
+        t0 = time.perf_counter()
+        report = {"benchmark": "rewards: the offline judge section", "command": command_line(), "machine": machine_info(),
+                  "judge": section(seed=args.seed), "total_seconds": rnd(time.perf_counter() - t0, 1)}
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+        print(json.dumps({k: report["judge"][k] for k in ("accuracy_heldout", "throughput", "reward_targets")}, indent=1))
+        print(f"wrote {out}")
+        return
     idle = wait_idle(args.wait_idle) if args.wait_idle > 0 else None
     RETRY["wait_s"] = min(60.0, args.wait_idle)
     t_start = time.perf_counter()
@@ -553,6 +570,12 @@ def main() -> None:
         "peak_rss_worker_max_mb": max(p["peak_rss_worker_max_mb"] for p in phases.values()),
         "max_other_processes_cpu_share": max(p.get("other_processes_cpu_share", 0.0) for p in phases.values()),
     }
+    # ---- 5. the offline judge ------------------------------------------------------------------------
+    phase_wait(args, waits, "judge")
+    from bench_judge import section
+
+    report["judge"] = section(seed=args.seed)
+
     report["targets"] = {k: {"completions_per_s": v["completions_per_s"], "target": v["target_per_s"], "met": v["target_met"]}
                          for k, v in report["throughput"].items()}
     report["load_at_end"] = load_info()

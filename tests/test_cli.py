@@ -10,7 +10,7 @@ from reference_scorer import scorer_defend, scorer_render
 from svg_agent.cli import build_parser
 from svgs import NS, random_scene
 
-SUBCOMMANDS = ["validate", "sanitize", "render", "score", "vectorize", "build-dataset", "contact-sheet", "descriptions", "demo", "train", "generate", "kaggle", "benchmark"]
+SUBCOMMANDS = ["validate", "sanitize", "render", "score", "judge", "vectorize", "build-dataset", "contact-sheet", "descriptions", "demo", "train", "generate", "kaggle", "benchmark"]
 
 
 def run(*args, stdin=None):
@@ -104,23 +104,24 @@ def test_demo_writes_contact_sheet_and_summary(tmp_path):
 
 def test_score_a_submission_offline(tmp_path):
     pytest.importorskip("rapidocr_onnxruntime")
-    from svg_agent.demo import example_files
+    from svg_agent.demo import handmade_examples
     from svgs import hidden_text_svg
 
-    ex = dict(example_files())
+    cabin_desc, cabin = handmade_examples()[2]
     sub = tmp_path / "submission.csv"
     import csv
 
     with sub.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["id", "svg"])
-        w.writerow(["b", ex["purple_forest_at_dusk.svg"].decode()])
+        w.writerow(["b", cabin])
         w.writerow(["a", f'<svg {NS}><text>no</text></svg>'])
         w.writerow(["c", hidden_text_svg()])
     desc = tmp_path / "train.csv"
-    desc.write_text("id,description\nb,a purple forest at dusk\na,a red circle\nc,a gray wall\n")
-    q = tmp_path / "questions.csv"
-    q.write_text('id,question,choices,answer\nb,"[""What color is the forest?""]","[[""green"", ""purple""]]","[""purple""]"\n')
+    desc.write_text(f"id,description\nb,{cabin_desc}\na,a red circle\nc,a gray wall\n")
+    q = tmp_path / "questions.csv"  # the judge was not taught forest colours: that question is left out
+    q.write_text('id,question,choices,answer\nb,"[""What color is the forest?"", ""What time of day is shown?""]",'
+                 '"[[""green"", ""purple""], [""noon"", ""night""]]","[""green"", ""night""]"\n')
     out = tmp_path / "scores.csv"
     res = run("score", "--svgs", str(sub), "--descriptions", str(desc), "--questions", str(q), "-o", str(out))
     assert res.returncode == 0, res.stderr
@@ -128,6 +129,7 @@ def test_score_a_submission_offline(tmp_path):
     rows = {r["id"]: r for r in csv.DictReader(out.open())}
     assert rows["a"]["valid"] == "False" and float(rows["a"]["score"]) == 0.0
     assert rows["b"]["score"] == "" and float(rows["b"]["offline_score"]) > 0.7  # no models: no metric
+    assert "vqa <- judge_faithfulness" in rows["b"]["substitutions"] and float(rows["b"]["judge_faithfulness"]) > 0.7
     assert rows["c"]["hidden_text"] == "True" and float(rows["c"]["ocr"]) == 1.0
     missing = run("score", "--svgs", str(tmp_path / "nope.csv"))
     assert missing.returncode == 2 and "no such file" in missing.stderr and "Traceback" not in missing.stderr

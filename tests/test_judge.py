@@ -151,3 +151,44 @@ def test_a_description_the_judge_cannot_check_is_unknown_not_a_default(judge):
     rec = scorer.score([random_scene(3)], ["an abstract composition expressing joy"])[0]
     assert rec.valid and rec.reward is None and rec.judge_faithfulness is None
     assert "vqa unknown: nothing the judge can check" in rec.substitutions
+
+
+PALETTE_COLS = ["#dc1e28", "#fa8c14", "#fadc28", "#28a03c", "#1e50dc", "#802aa0", "#fa96be", "#825028", "#000", "#c0c0c0",
+                "#00c8dc", "#000080", "#d2b48c", "#fff"]
+
+
+def test_hand_made_drawings_beat_random_ones_and_a_palette_of_every_colour(judge):
+    """Held-out work (drawn by hand for descriptions written by hand): the offline reward pays for
+    showing the description, also where it names no colour, and not for random shapes or for
+    painting every colour at once."""
+    from svg_agent.demo import handmade_examples
+
+    w = 384 / len(PALETTE_COLS)
+    palette = f'<svg {NS} viewBox="0 0 384 384">' + "".join(
+        f'<rect x="{i * w:.1f}" width="{w:.1f}" height="384" fill="{c}"/>' for i, c in enumerate(PALETTE_COLS)) + "</svg>"
+    scorer = Scorer(ScorerConfig(ocr_backend=None), judge=judge)
+    rng = random.Random(7)
+    rows = []
+    for description, svg in handmade_examples():
+        rand = [junk_like_random(rng) for _ in range(4)]
+        recs = scorer.score([svg, palette] + rand, [description] * 6)
+        rows.append((description, recs[0].reward, recs[1].reward, np.mean([r.reward for r in recs[2:]])))
+    good, pal, rand = (np.array([r[k] for r in rows]) for k in (1, 2, 3))
+    assert rand.mean() <= 0.3 and pal.mean() <= 0.3, rows
+    assert good.mean() - rand.mean() >= 0.2 and good.mean() - pal.mean() >= 0.2, rows
+    no_colour = [r for r in rows if not any(value_of("color", w) for w in r[0].replace("-", " ").split())]
+    assert len(no_colour) >= 5
+    assert np.mean([r[1] for r in no_colour]) - np.mean([r[3] for r in no_colour]) >= 0.2, no_colour
+
+
+def junk_like_random(rng):
+    """Random polygons and circles in random colours (not the judge's own junk generator)."""
+    parts = [f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#{rng.randint(0, 0xFFFFFF):06x}"/>']
+    for _ in range(rng.randint(2, 9)):
+        c = f"#{rng.randint(0, 0xFFFFFF):06x}"
+        if rng.random() < 0.5:
+            parts.append(f'<circle cx="{rng.randint(0, 384)}" cy="{rng.randint(0, 384)}" r="{rng.randint(10, 120)}" fill="{c}"/>')
+        else:
+            pts = " ".join(f"{rng.randint(0, 384)},{rng.randint(0, 384)}" for _ in range(rng.randint(3, 8)))
+            parts.append(f'<polygon points="{pts}" fill="{c}"/>')
+    return "".join(parts) + "</svg>"
