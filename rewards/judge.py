@@ -12,9 +12,12 @@ time of day, moon, clouds). On pictures that are not drawings of anything (blank
 random shapes, text) it was trained to answer uniformly: it does not know.
 
 A question is answered the way PaliGemma answers it in the metric, a probability per choice
-renormalised over the choices: `route` maps the question to a slot and each choice to one of the
-slot's values; a yes/no question about a value ("Is the coat red?", "Is there a lighthouse?")
-compares that value's probability with the average alternative, so "don't know" gives 0.5. A
+over the choices: `route` maps the question to a slot and each choice to one of the slot's values;
+what the judge believes of values that are not among the choices ("black" when the choices are
+four other colours) is spread evenly over them, so a picture of something else is a "don't know",
+not a win for whichever choice is least unlikely. A yes/no question about a value ("Is the coat
+red?", "Is there a lighthouse?") weighs that value's probability against the likeliest other
+value, so "don't know" gives 0.5. A
 question it cannot route is left out; when none can be, the judge says so (None), and the reward
 leaves faithfulness out rather than guessing.
 
@@ -236,14 +239,15 @@ def choice_probs(slot_probs: dict[str, np.ndarray], r: Route) -> np.ndarray:
     if r.about is None and r.slot in ("moon", "clouds"):
         yes = float(p[names.index("yes")] / (p[names.index("yes")] + p[names.index("no")]))
     elif r.about is not None:
-        # "Is it X?": X's probability against the average alternative, so that a uniform
-        # ("don't know") answer is 0.5 and a confident one tends to 0 or 1.
-        k = len(names)
-        px = float(p[names.index(r.about)])
-        yes = px / (px + (1.0 - px) / (k - 1) + 1e-12)
+        # "Is it X?": X's probability against the likeliest other value: a uniform ("don't know")
+        # answer is 0.5, X believed is near 1, something else believed is near 0.
+        i = names.index(r.about)
+        px = float(p[i])
+        yes = px / (px + float(np.delete(p, i).max()) + 1e-12)
     else:
-        q = np.array([p[names.index(v)] for v in r.values]) + 1e-9
-        return q / q.sum()
+        # The mass on values that are not among the choices is spread evenly over the choices.
+        q = np.array([p[names.index(v)] for v in r.values])
+        return q + max(0.0, 1.0 - float(q.sum())) / len(q)
     return np.array([yes if v == "yes" else 1.0 - yes for v in r.values])
 
 

@@ -59,7 +59,7 @@ class JudgeConfig:
     records: int = 2400
     abstract_share: float = 0.5
     junk_share: float = 0.15
-    epochs: int = 24
+    epochs: int = 30
     batch_size: int = 64
     lr: float = 3e-3
     side: int = 64
@@ -67,7 +67,7 @@ class JudgeConfig:
     seed: int = 0
 
     def key(self) -> str:
-        code = hashlib.sha256(Path(__file__).read_bytes() + Path(__file__).with_name("judge.py").read_bytes()).hexdigest()
+        code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # how answers are read (judge.py) does not count
         blob = json.dumps(asdict(self), sort_keys=True) + corpus_version() + code
         return f"corpus-{corpus_version()}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
 
@@ -101,8 +101,11 @@ def junk_svg(rng: random.Random) -> str | None:
     ns = 'xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"'
     if kind == "text":
         return None
-    if kind == "blank":
-        return f'<svg {ns}><rect width="384" height="384" fill="{_color(rng)}"/></svg>'
+    if kind == "blank":  # dark and white canvases often: a black one is a picture of nothing, not a night
+        v = rng.random()
+        fill = ("#%02x%02x%02x" % tuple(rng.randint(0, 40) for _ in range(3)) if v < 0.4 else
+                "#%02x%02x%02x" % tuple(rng.randint(215, 255) for _ in range(3)) if v < 0.6 else _color(rng))
+        return f'<svg {ns}><rect width="384" height="384" fill="{fill}"/></svg>'
     if kind == "gradient":
         return (f'<svg {ns}><defs><linearGradient id="g" x1="0" y1="0" x2="{rng.choice([0, 1])}" y2="1"><stop offset="0" stop-color="{_color(rng)}"/>'
                 f'<stop offset="1" stop-color="{_color(rng)}"/></linearGradient></defs><rect width="384" height="384" fill="url(#g)"/></svg>')

@@ -141,9 +141,9 @@ def cmd_judge(args) -> int:
 
     if args.action == "train":
         target = default_judge_path()
-        judge = train_judge() if args.force or not target.exists() else load_judge()
-        if args.force or not target.exists():
-            judge.save(target)
+        if args.force:
+            train_judge().save(target)
+        judge = load_judge()  # trains it (once, under a lock) when no judge for this corpus is cached
         if args.path:
             judge.save(Path(args.path) / "judge.pt" if not str(args.path).endswith(".pt") else Path(args.path))
         report = {"path": str(target), **judge.meta}

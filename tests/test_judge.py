@@ -57,6 +57,24 @@ def test_uniform_answers_give_chance_and_confident_ones_certainty():
     assert choice_probs(sure, r).sum() == pytest.approx(1.0)
 
 
+def test_believing_something_that_is_not_a_choice_is_not_a_win_for_a_choice():
+    """A black background asked about among blue/purple/red/white, a square asked about among
+    garments: the judge's belief lies outside the choices, so its answer is near uniform."""
+    names = ATTRIBUTE_SLOTS
+    probs = {s: np.full(len(v), 0.001) for s, v in names.items()}
+    probs["background"][names["background"].index("black")] = 0.98
+    probs["object"][names["object"].index("square")] = 0.7
+    probs["object"][names["object"].index("circle")] = 0.12
+    bg = choice_probs(probs, route("What color is the background?", ["blue", "purple", "red", "white"]))
+    assert bg.max() - bg.min() < 0.01 and bg.sum() == pytest.approx(1.0)
+    garment = choice_probs(probs, route("What is shown in the image?", ["t-shirt", "hat", "cabin", "dress"]))
+    assert garment.max() < 0.3
+    # a yes/no question about a value weighs it against the likeliest other one
+    circle = choice_probs(probs, route("Is there a circle in the image?", ["yes", "no"]))
+    square = choice_probs(probs, route("Is there a square in the image?", ["yes", "no"]))
+    assert circle[0] < 0.2 < 0.8 < square[0]
+
+
 @pytest.mark.parametrize("description, expect", [
     ("a lighthouse overlooking the ocean", {"object", "setting", "presence"}),
     ("gray wool coat with a faux fur collar", {"object", "color"}),
