@@ -79,7 +79,7 @@ def section(judge=None, heldout: int = 300, traced: int = 60, n_random: int = 8,
     """The judge section as a dict (see the module docstring)."""
     from tqdm import tqdm
 
-    from rewards.judge import route
+    from rewards.judge import choice_probs, route
     from rewards.judge_model import accuracy, heldout_scenes, load_judge
     from rewards.scorer import Scorer, ScorerConfig
     from svg_agent.defenses import defend_main
@@ -113,8 +113,6 @@ def section(judge=None, heldout: int = 300, traced: int = 60, n_random: int = 8,
         for probs in judge.predict(imgs):
             for q in questions:
                 r = route(q["question"], q["choices"])
-                from rewards.judge import choice_probs
-
                 tops.append(float(choice_probs(probs, r).max()))
                 chance.append(1 / len(q["choices"]))
         nothing[kind] = {"images": len(svgs), "mean_top_probability": rnd(np.mean(tops)), "mean_chance": rnd(np.mean(chance)),

@@ -102,8 +102,7 @@ class ScoreRecord:
 def scorer_config(settings, **overrides) -> ScorerConfig:
     """A ScorerConfig from a settings object with ocr_backend, clip, clip_model, vqa, vqa_4bit and
     optionally judge (the training, generation and benchmark configs all name the reward's models that way)."""
-    judge = getattr(settings, "judge", "auto")
-    judge = None if judge in (None, "", "none", "None") else judge
+    judge = getattr(settings, "judge", "auto")  # each config reads "none" as None itself
     return ScorerConfig(ocr_backend=settings.ocr_backend, aesthetic=settings.clip, clip_model=settings.clip_model,
                         vqa=settings.vqa, vqa_4bit=settings.vqa_4bit, judge=judge, **overrides)
 
@@ -207,7 +206,7 @@ class Scorer:
         renders = self.pool.render_many([records[i].svg for i in todo], defend=True, seeds=[seeds[i] for i in todo])
         ok = [(i, r) for i, r in zip(todo, renders) if r.ok]
         answers = {}
-        if ok and self.config.judge and self.vqa_model is None:
+        if ok and self.judge is not None:
             from .judge import answerable, judge_questions
 
             asked = [answerable(questions[i]) or judge_questions(records[i].description) for i, _ in ok]
