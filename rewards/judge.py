@@ -27,7 +27,6 @@ This module is torch-free apart from `Judge`, which holds the model.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 from dataclasses import dataclass
@@ -35,6 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from vectorize.scenes import ATTRIBUTE_SLOTS
+
+from .questions import _choices, _rng
 
 # Colour words to the corpus's basic colours (hand-made: a nearest-colour rule calls navy purple
 # and teal gray). Words that sit between two basic colours (teal, turquoise, magenta, beige) are
@@ -157,16 +158,8 @@ def route(question: str, choices) -> Route | None:
     return None
 
 
-def _rng(description: str) -> random.Random:
-    return random.Random(int(hashlib.sha256(("judge:" + description).encode()).hexdigest()[:12], 16))
-
-
-def _mc(question: str, answer: str, pool, rng: random.Random, k: int = 4) -> dict:
-    others = [v for v in pool if v != answer and v != "none"]
-    rng.shuffle(others)
-    choices = [answer] + others[: k - 1]
-    rng.shuffle(choices)
-    return {"question": question, "choices": choices, "answer": answer}
+def _mc(question: str, answer: str, pool, rng: random.Random) -> dict:
+    return {"question": question, "choices": _choices(answer, [v for v in pool if v != "none"], rng), "answer": answer}
 
 
 def _find(slot: str, words: list[str]) -> tuple[int, str] | None:
@@ -187,7 +180,7 @@ def judge_questions(description: str, max_questions: int = 4) -> list[dict]:
     clouds and moon, each with distractors from the same slot. Empty when nothing can be asked.
     """
     words = re.findall(r"[a-z]+(?:-[a-z]+)?", description.lower())
-    rng = _rng(description)
+    rng = _rng(description, salt="judge:")
     out: list[dict] = []
     obj = _find("object", words)
     if obj:
