@@ -1,4 +1,4 @@
-"""python benchmarks/bench_policy.py --run runs/default --out benchmarks/results/policy.json [--sections gen,step,eval,curve] [--eval-n 12]
+"""python benchmarks/bench_policy.py --run runs/default --out benchmarks/results/policy.json [--sections gen,step,eval,curve,speed] [--eval-n 12]
 
 The policy on this machine, with the model of the training run in --run (default recipe: the
 offline Gemma 3 270M):
@@ -19,6 +19,14 @@ offline Gemma 3 270M):
    sanitize), mean bytes as written, mean faithfulness stand-in of the valid ones.
 4. curve: the run's logged curve (log.jsonl): SFT loss per step; GRPO reward components, raw
    validity, bytes, completion length and step time per step; and the run's summary.json.
+5. speed: the training fast path, before and after, side by side on the same data and machine
+   (`--speed-sft-steps`, `--speed-grpo-steps`): SFT drawings per second (the embedded default's
+   records and batch size, the first step left out as warm-up) and one GRPO step of
+   `--speed-group` completions (from the run's SFT adapter) split into generation, reward and
+   backward-and-rest. "before" is TRL's own path (fp32, its fused head over every position,
+   full-vocabulary metrics, multinomial sampling from the unmerged LoRA model, random batches);
+   "after" is the fast path as `auto` resolves it on this machine plus `output_vocab: svg`;
+   "after_full_vocab" is the fast path with the full vocabulary.
 """
 
 from __future__ import annotations
@@ -73,7 +81,78 @@ def section_gen(cfg, run: Path) -> dict:
     return out
 
 
-def section_step(cfg, run: Path, tmp: Path) -> dict:
+SPEED_VARIANTS = {
+    "before": dict(cpu_bf16="false", fast_loss="false", fast_generation="false", output_vocab="full",
+                   sft_group_by_length=False),
+    "after_full_vocab": dict(cpu_bf16="auto", fast_loss="auto", fast_generation="auto", output_vocab="full",
+                             sft_group_by_length=True),
+    "after": dict(cpu_bf16="auto", fast_loss="auto", fast_generation="auto", output_vocab="svg",
+                  sft_group_by_length=True),
+}
+
+
+def section_sft_speed(cfg, tmp: Path, variant: str, steps: int) -> dict:
+    """SFT drawings per second for one variant: `steps` optimizer steps after one warm-up step."""
+    import dataclasses
+
+    from transformers import TrainerCallback
+
+    from svg_agent.fastpath import OutputVocab
+    from svg_agent.policy import PolicySpec, PromptFormat, load_model
+    from svg_agent.train import _sft_trainer, fast_path, output_vocab, training_records
+
+    vcfg = dataclasses.replace(cfg, **SPEED_VARIANTS[variant], output_dir=str(tmp / f"sft-{variant}"), report_to=["none"],
+                               save_steps=100000, sft_max_steps=steps + 1, resume=False)
+    model, tokenizer, _ = load_model(PolicySpec(model=vcfg.model, dtype=vcfg.dtype, prompt_format=vcfg.prompt_format,
+                                                device="cpu"))
+    fmt = PromptFormat.for_tokenizer(tokenizer, vcfg.prompt_format)
+    records = training_records(vcfg)
+    ids = output_vocab(vcfg, tmp, tokenizer, fmt, records)
+    vocab = OutputVocab(ids, model.get_output_embeddings().weight.shape[0]) if ids else None
+    times, tokens = [], []
+
+    class Timer(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kw):
+            self.t = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kw):
+            times.append(time.perf_counter() - self.t)
+
+    fast = fast_path(vcfg)
+    trainer, dropped = _sft_trainer(vcfg, tmp / f"sft-{variant}", model, True, tokenizer, fmt, records, [Timer()], fast, vocab)
+    with MemorySampler(children=False) as mem:
+        trainer.train()
+    timed = times[1:]
+    per_step = sum(timed) / len(timed)
+    losses = [r["loss"] for r in trainer.state.log_history if "loss" in r]
+    del trainer, model
+    return {"fast_path": fast.as_dict(), "output_vocab": len(ids) if ids else None, "batch": vcfg.sft_batch_size,
+            "steps_timed": len(timed), "step_s": [rnd(t, 2) for t in timed], "mean_step_s": rnd(per_step, 2),
+            "drawings_per_s": rnd(vcfg.sft_batch_size / per_step, 3), "records_dropped_over_max_svg_tokens": dropped,
+            "loss_first_last": [rnd(losses[0]), rnd(losses[-1])] if losses else None,
+            "peak_rss_mb": rnd(mem.peak_self / 2**20, 0)}
+
+
+def section_speed(cfg, run: Path, tmp: Path, sft_steps: int, grpo_steps: int, group: int) -> dict:
+    import dataclasses
+
+    out = {"sft": {}, "grpo_step": {}, "group": group}
+    for variant in SPEED_VARIANTS:
+        out["sft"][variant] = section_sft_speed(cfg, tmp, variant, sft_steps)
+        print("speed sft", variant, json.dumps(out["sft"][variant]), flush=True)
+    for variant in SPEED_VARIANTS:
+        vcfg = dataclasses.replace(cfg, **SPEED_VARIANTS[variant], grpo_num_generations=group, grpo_batch_size=group)
+        out["grpo_step"][variant] = section_step(vcfg, run, tmp / f"grpo-{variant}", steps=grpo_steps)
+        print("speed grpo", variant, json.dumps(out["grpo_step"][variant]), flush=True)
+    b, a = out["sft"]["before"], out["sft"]["after"]
+    out["sft_speedup"] = rnd(a["drawings_per_s"] / b["drawings_per_s"], 2)
+    gb = [s["step_s"] for s in out["grpo_step"]["before"]["steps"]]
+    ga = [s["step_s"] for s in out["grpo_step"]["after"]["steps"]]
+    out["grpo_step_s_before_after"] = [rnd(sum(gb) / len(gb), 1), rnd(sum(ga) / len(ga), 1)]
+    return out
+
+
+def section_step(cfg, run: Path, tmp: Path, steps: int = 2) -> dict:
     import transformers
 
     import rewards.registry as registry
@@ -109,7 +188,7 @@ def section_step(cfg, run: Path, tmp: Path) -> dict:
     registry.build_rewards = timed_build
     import dataclasses
 
-    step_cfg = dataclasses.replace(cfg, output_dir=str(tmp / "step"), stages=["grpo"], grpo_max_steps=2, adapter=str(run / "sft" / "adapter"),
+    step_cfg = dataclasses.replace(cfg, output_dir=str(tmp / "step"), stages=["grpo"], grpo_max_steps=steps, adapter=str(run / "sft" / "adapter"),
                                    report_to=["none"], save_steps=1000, eval_descriptions=cfg.eval_descriptions[:1],
                                    sample_max_new_tokens=1, resume=False)
     try:
@@ -129,7 +208,9 @@ def section_step(cfg, run: Path, tmp: Path) -> dict:
         rows.append({"step_s": rnd(s["step_time"], 2), "generate_s": rnd(g, 2), "reward_s": rnd(r, 2),
                      "backward_and_rest_s": rnd(s["step_time"] - (g or 0) - r, 2),
                      "completion_tokens_mean": rnd(s.get("completions/mean_length"), 1)})
+    summary = json.loads((tmp / "step" / "summary.json").read_text())
     return {"steps": rows, "completions_per_step": cfg.grpo_batch_size, "max_completion_length": cfg.grpo_max_completion_length,
+            "fast_path": summary.get("fast_path"), "output_vocab": summary.get("output_vocab"),
             "peak_rss_mb": rnd(mem.peak_self / 2**20, 0), "peak_render_workers_mb": rnd(mem.peak_children / 2**20, 0)}
 
 
@@ -196,6 +277,9 @@ def main() -> int:
     ap.add_argument("--sections", default="gen,step,eval,curve")
     ap.add_argument("--eval-n", type=int, default=12)
     ap.add_argument("--tmp", default="/tmp/bench_policy")
+    ap.add_argument("--speed-sft-steps", type=int, default=5, help="timed SFT steps per variant (speed section)")
+    ap.add_argument("--speed-grpo-steps", type=int, default=2, help="GRPO steps per variant (speed section)")
+    ap.add_argument("--speed-group", type=int, default=8, help="completions per GRPO step (speed section)")
     args = ap.parse_args()
     from svg_agent._torchvision import ensure_torchvision
 
@@ -228,6 +312,8 @@ def main() -> int:
                                   for k, v in result["held_out"]["systems"].items()}), flush=True)
     if "curve" in sections:
         result["curve"] = section_curve(run)
+    if "speed" in sections:
+        result["speed"] = section_speed(cfg, run, tmp, args.speed_sft_steps, args.speed_grpo_steps, args.speed_group)
     result["peak_rss_mb_process"] = rnd(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))

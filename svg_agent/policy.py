@@ -270,11 +270,12 @@ def attach_adapter(model, path: str | Path, trainable: bool = False):
 class Policy:
     """A loaded model with its tokenizer and prompt format, for sampling completions."""
 
-    def __init__(self, model, tokenizer, format: PromptFormat, device: str = "cpu"):
+    def __init__(self, model, tokenizer, format: PromptFormat, device: str = "cpu", vocab: list[int] | None = None):
         self.model = model
         self.tokenizer = tokenizer
         self.format = format
         self.device = device
+        self.vocab = vocab  # token ids the policy may write (svg_agent.vocab); None: any
         self.last_tokens = 0  # new tokens in the last sample() call, summed over sequences
         self.last_seconds = 0.0
 
@@ -303,6 +304,14 @@ class Policy:
             kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
         if max_time is not None:
             kwargs["max_time"] = max(0.05, max_time)
+        if self.vocab is not None:
+            from transformers import LogitsProcessorList
+
+            from .fastpath import OutputVocab, allowed_tokens_processor
+
+            head = self.model.get_output_embeddings() if hasattr(self.model, "get_output_embeddings") else None
+            size = getattr(head, "vocab_size", None) or (head.weight.shape[0] if head is not None else max(self.vocab) + 1)
+            kwargs["logits_processor"] = LogitsProcessorList([allowed_tokens_processor(OutputVocab(self.vocab, size))])
         t0 = time.perf_counter()
         self.model.eval()
         with torch.no_grad():
@@ -320,5 +329,16 @@ class Policy:
 
 
 def load_policy(spec: PolicySpec) -> Policy:
+    """The policy of a spec; an adapter trained with an output vocabulary keeps writing only those tokens."""
+    from .vocab import load_vocab
+
     model, tokenizer, device = load_model(spec)
-    return Policy(model, tokenizer, PromptFormat.for_tokenizer(tokenizer, spec.prompt_format), device)
+    vocab = None
+    if spec.adapter:
+        size = model.get_output_embeddings().weight.shape[0]
+        vocab = load_vocab(adapter_folder(spec.adapter), size)
+        if vocab is not None and not hasattr(model, "get_base_model"):  # merged: the head computes those logits only
+            from .fastpath import OutputVocab, subset_head
+
+            model.set_output_embeddings(subset_head(model.get_output_embeddings(), OutputVocab(vocab, size)))
+    return Policy(model, tokenizer, PromptFormat.for_tokenizer(tokenizer, spec.prompt_format), device, vocab=vocab)

@@ -64,6 +64,8 @@ class TrainConfig:
     load_in_4bit: bool = _help("QLoRA: load the base model in 4-bit NF4 (CUDA, bitsandbytes)", default=False)
     attn_implementation: str | None = _help("eager, sdpa or flash_attention_2 (default: transformers' choice)", default=None)
     adapter: str | None = _help("start from this saved LoRA adapter instead of a new one", default=None)
+    output_vocab: str = _help("full (the policy may write any token) or svg (only SVG markup tokens, a twentieth of "
+                              "Gemma's vocabulary: faster on CPU, no prose; saved beside the adapter)", default="full")
     lora_r: int = _help("LoRA rank", default=16)
     lora_alpha: int = _help("LoRA alpha", default=32)
     lora_dropout: float = _help("LoRA dropout", default=0.0)
@@ -87,6 +89,12 @@ class TrainConfig:
     report_to: list[str] = _help("tensorboard, wandb, trackio or none", default_factory=lambda: ["tensorboard"])
     gradient_checkpointing: bool = _help("trade compute for memory", default=False)
     bf16: bool = _help("bfloat16 mixed precision (GPU)", default=False)
+    cpu_bf16: str = _help("bfloat16 autocast for training on CPU: auto (where the CPU has native bf16), true or false",
+                          default="auto")
+    fast_loss: str = _help("log-probabilities at completion positions only, no per-step full-vocabulary metrics: "
+                           "auto (on CPU, one process), true or false (TRL's fused head)", default="auto")
+    fast_generation: str = _help("RL generation from a merged (bf16 where native) copy of the policy with an exact "
+                                 "Gumbel-max sampler: auto (on CPU, one process, no vLLM), true or false", default="auto")
     sample_max_new_tokens: int = _help("token limit of the before/after samples", default=256)
     sample_temperature: float = _help("temperature of the before/after samples", default=0.7)
     # sft
@@ -96,6 +104,7 @@ class TrainConfig:
     sft_gradient_accumulation_steps: int = _help("SFT gradient accumulation", default=1)
     sft_warmup_ratio: float = _help("SFT warm-up fraction", default=0.05)
     sft_max_length: int = _help("SFT sequence limit (prompt + completion tokens)", default=384)
+    sft_group_by_length: bool = _help("batch SFT records of similar length together (less padding)", default=True)
     # grpo / rloo
     grpo_algorithm: str = _help("grpo or rloo (TRL's GRPOTrainer or RLOOTrainer)", default="grpo")
     grpo_max_steps: int = _help("RL optimizer steps", default=10)
@@ -132,6 +141,15 @@ class TrainConfig:
         for name in ("ocr_backend", "clip", "vqa", "judge", "adapter", "attn_implementation", "grpo_vllm_server_base_url"):
             if isinstance(getattr(self, name), str) and getattr(self, name).lower() in ("none", "null", ""):
                 setattr(self, name, None)
+        from .fastpath import _choice
+
+        for name in ("cpu_bf16", "fast_loss", "fast_generation"):
+            setattr(self, name, _choice(name, getattr(self, name)))
+        if self.output_vocab not in ("full", "svg"):
+            raise ConfigError(f"output_vocab must be full or svg, not {self.output_vocab!r}")
+        if self.output_vocab == "svg" and (self.grpo_use_vllm or "false" in (self.fast_loss, self.fast_generation)):
+            raise ConfigError("output_vocab: svg needs the fast path's loss and generation (fast_loss and fast_generation "
+                              "not false, no vLLM); use output_vocab: full there")
         bad = [s for s in self.stages if s not in STAGES]
         if bad or not self.stages:
             raise ConfigError(f"stages must be a list of {', '.join(STAGES)}; got {self.stages}")
@@ -264,6 +282,21 @@ class _Callbacks:
         return JsonlLog()
 
     @staticmethod
+    def save_vocab(ids: list[int], vocab_size: int):
+        """Write the output vocabulary into every checkpoint, beside its adapter."""
+        base = _callbacks_base()
+
+        class SaveVocab(base):
+            def on_save(self, args, state, control, **kw):
+                from .vocab import save_vocab
+
+                folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+                if state.is_world_process_zero and folder.is_dir():
+                    save_vocab(folder, ids, vocab_size)
+
+        return SaveVocab()
+
+    @staticmethod
     def interrupt():
         base = _callbacks_base()
 
@@ -356,12 +389,12 @@ def _common_args(cfg: TrainConfig, out: Path) -> dict:
 
 # ---------------------------------------------------------------- samples and plots
 
-def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer) -> list[dict]:
+def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer, vocab: list[int] | None = None) -> list[dict]:
     """One sampled completion per evaluation description, scored with the run's reward."""
     from .policy import Policy
     from .sanitize import sanitize
 
-    policy = Policy(model, tokenizer, fmt)
+    policy = Policy(model, tokenizer, fmt, vocab=vocab)
     was_training = model.training
     rows = []
     try:
@@ -499,8 +532,9 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     torch.manual_seed(cfg.seed)
     records = training_records(cfg)
     scorer = _scorer(cfg)
+    fast = fast_path(cfg)
     summary = {"model": cfg.model, "prompt_format": fmt.kind, "records": len(records), "stages": {},
-               "world_size": int(os.environ.get("WORLD_SIZE", "1"))}
+               "world_size": int(os.environ.get("WORLD_SIZE", "1")), "fast_path": fast.as_dict()}
 
     # the adapter being trained: the latest finished stage's, else the configured one, else a new one
     peft_model = None
@@ -511,10 +545,21 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
         peft_model = attach_adapter(model, peft_model, trainable=True)
     elif cfg.adapter:
         peft_model = attach_adapter(model, cfg.adapter, trainable=True)
+    vocab_ids = output_vocab(cfg, out, tokenizer, fmt, records)
+    vocab_size = model.get_output_embeddings().weight.shape[0]
+    vocab = None
+    if vocab_ids is not None:
+        from .fastpath import OutputVocab
+        from .vocab import save_vocab
+
+        vocab = OutputVocab(vocab_ids, vocab_size)
+        summary["output_vocab"] = len(vocab_ids)
+        if main:
+            save_vocab(out, vocab_ids, vocab_size)
 
     if main and not (out / "samples_start.jsonl").exists():  # the policy before this run trained it
         t = time.perf_counter()
-        start = draw_samples(peft_model or model, tokenizer, fmt, cfg, scorer)
+        start = draw_samples(peft_model or model, tokenizer, fmt, cfg, scorer, vocab_ids)
         _write_jsonl(out / "samples_start.jsonl", start)
         summary["samples_seconds"] = round(time.perf_counter() - t, 1)
 
@@ -528,13 +573,20 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
             _truncate_log(out / "log.jsonl", stage, int(resume_from.name.split("-")[-1]))
         t = time.perf_counter()
         callbacks = [_Callbacks.jsonl(out / "log.jsonl", stage), interrupt]
+        if vocab_ids is not None:
+            callbacks.append(_Callbacks.save_vocab(vocab_ids, vocab_size))
         if stage == "sft":
             trainer, dropped = _sft_trainer(cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt,
-                                            records, callbacks)
+                                            records, callbacks, fast, vocab)
+            if vocab is not None and len(vocab) != len(vocab_ids):  # the SFT data added tokens: save the whole set
+                vocab_ids[:] = vocab.ids.tolist()
+                summary["output_vocab"] = len(vocab_ids)
+                if main:
+                    save_vocab(out, vocab_ids, vocab_size)
             summary["stages"]["sft_records_dropped_over_max_svg_tokens"] = dropped
         else:
             trainer = _rl_trainer(cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt, records,
-                                  scorer, callbacks)
+                                  scorer, callbacks, fast, vocab)
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
         peft_model = trainer.model
         if interrupt.requested:
@@ -542,6 +594,8 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
             raise TrainingInterrupted(f"interrupted during {stage}; checkpoint saved in {ckpt}. Continue with: "
                                       f"svg-agent train --config ... --output_dir {out} --resume")
         trainer.save_model(str(stage_dir / "adapter"))  # every process takes part; the main one writes
+        if main and vocab is not None:
+            save_vocab(stage_dir / "adapter", vocab_ids, vocab_size)
         if main:
             state["completed"].append(stage)
             state["seconds"][stage] = round(time.perf_counter() - t, 1)
@@ -549,18 +603,23 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
         summary["stages"][stage] = {"seconds": state["seconds"].get(stage), "steps": trainer.state.global_step}
 
     if main:
-        _finish_run(cfg, out, peft_model, tokenizer, fmt, scorer, state, summary, t_start)
+        _finish_run(cfg, out, peft_model, tokenizer, fmt, scorer, state, summary, t_start, vocab_ids)
         if keep_model:
             summary["model"] = peft_model
     _leave_process_group()
     return summary
 
 
-def _finish_run(cfg, out: Path, model, tokenizer, fmt, scorer, state: dict, summary: dict, t_start: float) -> None:
+def _finish_run(cfg, out: Path, model, tokenizer, fmt, scorer, state: dict, summary: dict, t_start: float,
+                vocab_ids: list[int] | None = None) -> None:
     """The main process's last work: the final adapter, the samples after training, plots, summary.json."""
     model.save_pretrained(str(out / "adapter"))
+    if vocab_ids is not None:
+        from .vocab import save_vocab
+
+        save_vocab(out / "adapter", vocab_ids, model.get_output_embeddings().weight.shape[0])
     t = time.perf_counter()
-    end = draw_samples(model, tokenizer, fmt, cfg, scorer)
+    end = draw_samples(model, tokenizer, fmt, cfg, scorer, vocab_ids)
     _write_jsonl(out / "samples_end.jsonl", end)
     start = _read_jsonl(out / "samples_start.jsonl")
     samples_grid(start, end, out / "samples.png")
@@ -616,29 +675,85 @@ def _read_jsonl(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
 
 
-def _sft_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, callbacks):
-    from trl import SFTConfig, SFTTrainer
+def output_vocab(cfg: TrainConfig, out: Path, tokenizer, fmt, records: list[dict]) -> list[int] | None:
+    """The token ids the policy may write (None: all), the same on resume and for a starting adapter's run."""
+    from .policy import adapter_folder
+    from .vocab import build_vocab, load_vocab
 
+    if cfg.output_vocab != "svg":
+        return None
+    saved = load_vocab(out) if cfg.resume else None
+    if saved is not None:
+        return saved
+    completions = []
+    for r in records:
+        c = fmt.completion(r["svg"])
+        completions.append(tokenizer(c if isinstance(c, str) else c[-1]["content"], add_special_tokens=False)["input_ids"])
+    ids = set(build_vocab(tokenizer, completions))
+    if cfg.adapter:
+        ids |= set(load_vocab(adapter_folder(cfg.adapter)) or [])
+    return sorted(ids)
+
+
+def fast_path(cfg: TrainConfig):
+    """The CPU fast path's levers for this run (see svg_agent.fastpath)."""
+    import os
+
+    from .fastpath import resolve
+
+    return resolve(cfg.cpu_bf16, cfg.fast_loss, cfg.fast_generation, cuda=_cuda(),
+                   world_size=int(os.environ.get("WORLD_SIZE", "1")), use_vllm=cfg.grpo_use_vllm,
+                   gradient_checkpointing=cfg.gradient_checkpointing)
+
+
+def _sampling_args(config_cls, group: bool) -> dict:
+    """Length-grouped batches under whichever name this transformers version uses."""
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    if not group:
+        return {}
+    if "train_sampling_strategy" in names:
+        return {"train_sampling_strategy": "group_by_length"}
+    return {"group_by_length": True} if "group_by_length" in names else {}
+
+
+def _sft_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, callbacks, fast=None, vocab=None):
+    from trl import SFTConfig
+
+    from .fastpath import FastPath, sft_trainer_class
+
+    fast = fast or FastPath()
     ds, dropped = sft_dataset(records, fmt, tokenizer, cfg.max_svg_tokens)
     kw = _common_args(cfg, out) | dict(
         max_steps=cfg.sft_max_steps, learning_rate=cfg.sft_learning_rate, per_device_train_batch_size=cfg.sft_batch_size,
         gradient_accumulation_steps=cfg.sft_gradient_accumulation_steps, warmup_steps=cfg.sft_warmup_ratio,
         lr_scheduler_type="cosine", max_length=cfg.sft_max_length, completion_only_loss=True, packing=False)
+    kw |= _sampling_args(SFTConfig, cfg.sft_group_by_length)
     args = SFTConfig(**_config_kwargs(SFTConfig, **kw))
-    trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tokenizer,
-                         peft_config=_lora_config(cfg) if new_adapter else None, callbacks=callbacks)
+    trainer = sft_trainer_class(fast, vocab)(model=model, args=args, train_dataset=ds, processing_class=tokenizer,
+                                             peft_config=_lora_config(cfg) if new_adapter else None, callbacks=callbacks)
+    if vocab is not None:  # every trained token must be one the policy can write (a chat template's end of turn)
+        data = trainer.train_dataset
+        masks = data["completion_mask"] if "completion_mask" in data.column_names else None
+        seen = set()
+        for i, row in enumerate(data["input_ids"]):
+            seen.update(t for t, k in zip(row, masks[i] if masks is not None else [1] * len(row)) if k)
+        vocab.extend(seen)
     return trainer, dropped
 
 
-def _rl_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, scorer, callbacks):
+def _rl_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, scorer, callbacks, fast=None, vocab=None):
     from rewards.registry import build_rewards
 
+    from .fastpath import FastPath, rl_trainer_class
+
+    fast = fast or FastPath()
     if cfg.grpo_algorithm == "rloo":
         from trl import RLOOConfig as Config
-        from trl import RLOOTrainer as Trainer
+        from trl import RLOOTrainer as Base
     else:
         from trl import GRPOConfig as Config
-        from trl import GRPOTrainer as Trainer
+        from trl import GRPOTrainer as Base
+    Trainer = rl_trainer_class(Base, fast, vocab)
     kw = _common_args(cfg, out) | dict(
         max_steps=cfg.grpo_max_steps, learning_rate=cfg.grpo_learning_rate, per_device_train_batch_size=cfg.grpo_batch_size,
         gradient_accumulation_steps=cfg.grpo_gradient_accumulation_steps, num_generations=cfg.grpo_num_generations,
