@@ -113,6 +113,7 @@ def _worker_main(read_fd: int, write_fd: int, memory_mb: int) -> None:
 
     cv2.setNumThreads(1)
     conn_in, conn_out = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
+    conn_out.send(("ready", None))  # the parent starts a render's clock only after this
     while True:
         try:
             job = conn_in.recv()
@@ -147,8 +148,18 @@ class _Worker:
         os.close(from_child_w)
         self.send = Connection(to_child_w, readable=False)
         self.recv = Connection(from_child_r, writable=False)
+        self.ready = False
+
+    STARTUP_TIMEOUT = 60.0  # a cold start (imports on a loaded machine) is not the SVG's time
 
     def run(self, job, timeout: float):
+        if not self.ready:
+            if not self.recv.poll(self.STARTUP_TIMEOUT):
+                raise OSError("render worker did not start")
+            status, _ = self.recv.recv()
+            if status != "ready":
+                raise OSError(f"render worker sent {status!r} before starting")
+            self.ready = True
         self.send.send(job)
         if not self.recv.poll(timeout):
             raise TimeoutError
