@@ -234,10 +234,13 @@ def allowed_tokens_processor(vocab: OutputVocab):
     from transformers import LogitsProcessor
 
     class AllowedTokens(LogitsProcessor):
+        drop = None  # the mask of tokens outside the vocabulary, built on first use
+
         def __call__(self, input_ids, scores):
-            keep = torch.zeros(scores.shape[-1], dtype=torch.bool, device=scores.device)
-            keep[vocab.ids.to(scores.device)[vocab.ids < scores.shape[-1]]] = True
-            return scores.masked_fill(~keep, float("-inf"))
+            if self.drop is None or self.drop.shape[0] != scores.shape[-1] or self.drop.device != scores.device:
+                self.drop = torch.ones(scores.shape[-1], dtype=torch.bool, device=scores.device)
+                self.drop[vocab.ids.to(scores.device)[vocab.ids < scores.shape[-1]]] = False
+            return scores.masked_fill(self.drop, float("-inf"))
 
     return AllowedTokens()
 

@@ -508,6 +508,7 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     import yaml
 
     from .policy import PolicySpec, PromptFormat, attach_adapter, load_model
+    from .vocab import save_vocab
 
     import os
 
@@ -550,7 +551,6 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     vocab = None
     if vocab_ids is not None:
         from .fastpath import OutputVocab
-        from .vocab import save_vocab
 
         vocab = OutputVocab(vocab_ids, vocab_size)
         summary["output_vocab"] = len(vocab_ids)
@@ -594,7 +594,7 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
             raise TrainingInterrupted(f"interrupted during {stage}; checkpoint saved in {ckpt}. Continue with: "
                                       f"svg-agent train --config ... --output_dir {out} --resume")
         trainer.save_model(str(stage_dir / "adapter"))  # every process takes part; the main one writes
-        if main and vocab is not None:
+        if main and vocab_ids is not None:
             save_vocab(stage_dir / "adapter", vocab_ids, vocab_size)
         if main:
             state["completed"].append(stage)

@@ -284,3 +284,18 @@ def test_bad_vocabulary_settings_are_config_errors():
         TrainConfig(output_vocab="svg", fast_generation="false")
     with pytest.raises(ConfigError, match="fast_loss must be"):
         TrainConfig(fast_loss="yes")
+
+
+def test_allowed_tokens_processor_and_subset_head_agree_with_a_masked_softmax():
+    vocab = OutputVocab([0, 3, 4, 9], 10)
+    scores = torch.randn(2, 10)
+    out = fastpath.allowed_tokens_processor(vocab)(None, scores.clone())
+    keep = torch.zeros(10, dtype=torch.bool)
+    keep[[0, 3, 4, 9]] = True
+    assert torch.isinf(out[:, ~keep]).all() and torch.equal(out[:, keep], scores[:, keep])
+    head = torch.nn.Linear(6, 10, bias=False)
+    h = torch.randn(3, 6)
+    sub = fastpath.subset_head(head, vocab)(h)
+    full = head(h)
+    assert torch.isinf(sub[:, ~keep]).all()
+    assert torch.allclose(torch.softmax(sub, -1)[:, keep], torch.softmax(full[:, keep], -1), atol=1e-6)
