@@ -255,9 +255,12 @@ def cmd_generate(args) -> int:
                  "ocr_backend": args.ocr, "device": args.device}
     config = load_generate_config(args.config, overrides, adapter=args.adapter)
     gen = Generator(config)
+    if args.descriptions and args.description:
+        raise InputError("give a description or --descriptions FILE, not both")
+    if not args.descriptions and not args.description:
+        raise InputError("give a description, or --descriptions FILE for a submission.csv")
+    gen.load()  # a missing model or adapter is the user's error: exit non-zero, write nothing
     if args.descriptions:
-        if args.description:
-            raise InputError("give a description or --descriptions FILE, not both")
         rows = read_descriptions(args.descriptions)
         out = Path(args.output or "submission.csv")
         sheet = Path(args.sheet) if args.sheet else out.with_suffix(".png")
@@ -266,8 +269,6 @@ def cmd_generate(args) -> int:
         mean = sum((r.record.reward or 0) if r.record else 0 for r in results) / len(results)
         print(f"wrote {out} ({len(results)} SVGs, mean offline reward {mean:.3f}, {fallbacks} fallbacks) and {sheet}")
         return 0
-    if not args.description:
-        raise InputError("give a description, or --descriptions FILE for a submission.csv")
     result = gen.generate(args.description)
     if args.output:
         _write(args.output, result.svg.encode("utf-8"))

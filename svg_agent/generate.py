@@ -140,6 +140,15 @@ class Generator:
                                                   attn_implementation=c.attn_implementation))
         return self._policy
 
+    def load(self) -> "Generator":
+        """Load the policy and the scorer now; a missing model or adapter raises (InputError, ConfigError).
+
+        `generate` never raises: it answers a loading error with the stock drawing (what a Kaggle
+        `predict` must do). A command line calls this first, so a user error exits non-zero instead.
+        """
+        self.policy, self.scorer
+        return self
+
     @property
     def scorer(self):
         if self._scorer is None:

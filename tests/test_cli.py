@@ -59,6 +59,20 @@ def test_usage_errors_exit_2_with_one_line_and_no_traceback(files, tmp_path):
         assert len(out.stderr.strip().splitlines()) <= 2 and "error" in out.stderr
 
 
+def test_generate_with_a_missing_model_or_adapter_exits_2_and_writes_nothing(tmp_path):
+    out_svg = tmp_path / "x.svg"
+    for extra in (["--model", str(tmp_path / "no" / "such" / "folder")], ["--model", "tiny-random-gemma3", "--adapter", str(tmp_path / "no-run")]):
+        out = run("generate", "a red circle", *extra, "-o", str(out_svg), "--ocr", "none")
+        assert out.returncode == 2, out.stderr
+        assert "does not exist" in out.stderr and "Traceback" not in out.stderr
+        assert not out_svg.exists()
+    from svg_agent.generate import GenerateConfig, Generator
+
+    # the library call keeps its promise: never raise, answer with the stock drawing and say why
+    r = Generator(GenerateConfig(model=str(tmp_path / "no" / "such" / "folder"), ocr_backend=None)).generate("a red circle")
+    assert r.fallback and "does not exist" in r.error and r.svg.startswith("<svg")
+
+
 def test_sanitize_writes_a_valid_svg(files, tmp_path):
     _, bad = files
     target = tmp_path / "out" / "clean.svg"
