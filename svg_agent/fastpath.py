@@ -394,19 +394,32 @@ def rl_trainer_class(base, fast: FastPath, vocab: OutputVocab | None = None):
                     return super()._get_per_token_logps_and_entropies(
                         model, input_ids, attention_mask, logits_to_keep, batch_size=batch_size,
                         compute_entropy=compute_entropy, compute_aux_loss=compute_aux_loss, **multimodal)
-            batch_size = batch_size or input_ids.size(0)
+            # Rows in order of completion length, in chunks, each cut after its longest completion: the
+            # padding after a row's end changes nothing before it (causal attention), only costs time.
+            n = input_ids.size(0)
+            if not batch_size:
+                batch_size = (n + 1) // 2 if n >= 4 else n
+            order = torch.argsort(attention_mask[:, -logits_to_keep:].sum(1), stable=True)
             all_logps, all_ents = [], []
-            for start in range(0, input_ids.size(0), batch_size):
-                ids, am = input_ids[start:start + batch_size], attention_mask[start:start + batch_size]
+            for start in range(0, n, batch_size):
+                rows = order[start:start + batch_size]
+                ids, am = input_ids[rows], attention_mask[rows]
+                used = am.any(0).nonzero()
+                cut = am.size(1) - (int(used[-1]) + 1 if len(used) else am.size(1))
+                keep = logits_to_keep - min(cut, logits_to_keep - 1)
+                width = am.size(1) - (logits_to_keep - keep)
+                ids, am = ids[:, :width], am[:, :width]
                 mask = am[:, 1:].bool().clone()
-                mask[:, :-logits_to_keep] = False  # only the completion tokens are scored
+                mask[:, :-keep] = False  # only the completion tokens are scored
                 with autocast(fast.bf16_autocast):
                     logps, ents = completion_logps(model, ids, am, mask, temperature=self.temperature,
                                                    entropy=compute_entropy, vocab=vocab)
-                all_logps.append(logps[:, -logits_to_keep:])
+                pad = logits_to_keep - keep
+                all_logps.append(torch.nn.functional.pad(logps[:, -keep:], (0, pad)))
                 if compute_entropy:
-                    all_ents.append(ents[:, -logits_to_keep:])
-            return torch.cat(all_logps), (torch.cat(all_ents) if compute_entropy else None), None
+                    all_ents.append(torch.nn.functional.pad(ents[:, -keep:], (0, pad)))
+            back = torch.argsort(order)
+            return (torch.cat(all_logps)[back], (torch.cat(all_ents)[back] if compute_entropy else None), None)
 
         def _fast_generation_applies(self, multimodal_fields) -> bool:
             gc = self.generation_config

@@ -189,15 +189,21 @@ def test_grpo_log_probabilities_match_trls(tiny_folder, tmp_path):
     cls = fastpath.rl_trainer_class(GRPOTrainer, fast)
     trainer = cls(model=model, reward_funcs=[lambda completions, **kw: [0.0] * len(completions)], args=args,
                   train_dataset=ds, processing_class=tok)
-    ids, am, _ = _batch(model.config.vocab_size, seed=6, b=2, t=12)
-    with torch.no_grad():
-        ours, ent, _ = trainer._get_per_token_logps_and_entropies(trainer.model, ids, am, 6, compute_entropy=True)
+    ids, am, _ = _batch(model.config.vocab_size, seed=6, b=5, t=14)
+    am[0, :2] = 0  # a left-padded prompt
+    for row, pad in ((1, 4), (2, 0), (3, 6), (4, 2)):  # completions of different lengths, padded on the right
+        am[row] = 1
+        if pad:
+            am[row, -pad:] = 0
+    with torch.no_grad():  # ours: rows sorted by length in chunks, each cut after its longest completion
+        ours, ent, _ = trainer._get_per_token_logps_and_entropies(trainer.model, ids, am, 8, compute_entropy=True)
         fast.completion_loss = False
-        theirs, ent_t, _ = trainer._get_per_token_logps_and_entropies(trainer.model, ids, am, 6, compute_entropy=True)
-    m = am[:, -6:].bool()
-    assert ours.shape == theirs.shape == (2, 6)
+        theirs, ent_t, _ = trainer._get_per_token_logps_and_entropies(trainer.model, ids, am, 8, compute_entropy=True)
+    m = am[:, -8:].bool()
+    assert ours.shape == theirs.shape == (5, 8)
     assert torch.allclose(ours[m], theirs[m], atol=1e-4)
     assert torch.allclose(ent[m], ent_t[m], atol=1e-3)
+    assert float(ours[~m].abs().sum()) == 0.0
 
 
 def test_resolve_decides_per_machine_and_rejects_bad_values(monkeypatch):
