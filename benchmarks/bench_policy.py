@@ -101,7 +101,6 @@ def section_sft_speed(cfg, tmp: Path, variant: str, steps: int) -> dict:
 
     from transformers import TrainerCallback
 
-    from svg_agent.fastpath import OutputVocab
     from svg_agent.policy import PolicySpec, PromptFormat, load_model
     from svg_agent.train import _sft_trainer, fast_path, output_vocab, training_records
 
@@ -111,8 +110,7 @@ def section_sft_speed(cfg, tmp: Path, variant: str, steps: int) -> dict:
                                                 device="cpu"))
     fmt = PromptFormat.for_tokenizer(tokenizer, vcfg.prompt_format)
     records = training_records(vcfg)
-    ids = output_vocab(vcfg, tmp, tokenizer, fmt, records)
-    vocab = OutputVocab(ids, model.get_output_embeddings().weight.shape[0]) if ids else None
+    vocab = output_vocab(vcfg, tmp, tokenizer, fmt, records, model.get_output_embeddings().weight.shape[0])
     times, tokens = [], []
 
     class Timer(TrainerCallback):
@@ -130,7 +128,7 @@ def section_sft_speed(cfg, tmp: Path, variant: str, steps: int) -> dict:
     per_step = sum(timed) / len(timed)
     losses = [r["loss"] for r in trainer.state.log_history if "loss" in r]
     del trainer, model
-    return {"fast_path": fast.as_dict(), "output_vocab": len(ids) if ids else None, "batch": vcfg.sft_batch_size,
+    return {"fast_path": fast.as_dict(), "output_vocab": len(vocab) if vocab is not None else None, "batch": vcfg.sft_batch_size,
             "steps_timed": len(timed), "step_s": [rnd(t, 2) for t in timed], "mean_step_s": rnd(per_step, 2),
             "drawings_per_s": rnd(vcfg.sft_batch_size / per_step, 3), "records_dropped_over_max_svg_tokens": dropped,
             "loss_first_last": [rnd(losses[0]), rnd(losses[-1])] if losses else None,

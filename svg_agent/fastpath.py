@@ -132,6 +132,12 @@ class OutputVocab:
         self.row = torch.full((self.vocab_size,), -1, dtype=torch.long)
         self.row[self.ids] = torch.arange(len(self.ids))
 
+    def save(self, folder) -> None:
+        """Write the set beside an adapter (`svg_agent.vocab.FILENAME`)."""
+        from .vocab import save_vocab
+
+        save_vocab(folder, self.ids.tolist(), self.vocab_size)
+
     def extend(self, ids) -> None:
         """Add tokens (before training starts: the set is the policy's support)."""
         new = set(int(i) for i in ids) - set(self.ids.tolist())

@@ -305,13 +305,7 @@ class Policy:
         if max_time is not None:
             kwargs["max_time"] = max(0.05, max_time)
         if self.vocab is not None:
-            from transformers import LogitsProcessorList
-
-            from .fastpath import OutputVocab, allowed_tokens_processor
-
-            head = self.model.get_output_embeddings() if hasattr(self.model, "get_output_embeddings") else None
-            size = getattr(head, "vocab_size", None) or (head.weight.shape[0] if head is not None else max(self.vocab) + 1)
-            kwargs["logits_processor"] = LogitsProcessorList([allowed_tokens_processor(OutputVocab(self.vocab, size))])
+            kwargs["logits_processor"] = self._vocab_processor()
         t0 = time.perf_counter()
         self.model.eval()
         with torch.no_grad():
@@ -323,6 +317,18 @@ class Policy:
         decoded = self.tokenizer.batch_decode(new, skip_special_tokens=True)
         k = num_return_sequences
         return [decoded[i * k:(i + 1) * k] for i in range(len(descriptions))]
+
+    def _vocab_processor(self):
+        """The logits processor that keeps generation to `vocab`, built on first use."""
+        if getattr(self, "_processor", None) is None:
+            from transformers import LogitsProcessorList
+
+            from .fastpath import OutputVocab, allowed_tokens_processor
+
+            head = self.model.get_output_embeddings()
+            size = getattr(head, "vocab_size", None) or head.weight.shape[0]  # a subset head keeps the full size
+            self._processor = LogitsProcessorList([allowed_tokens_processor(OutputVocab(self.vocab, size))])
+        return self._processor
 
     def svgs(self, completions: list[str]) -> list[str]:
         return [self.format.to_svg(c) for c in completions]

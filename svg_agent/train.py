@@ -282,17 +282,15 @@ class _Callbacks:
         return JsonlLog()
 
     @staticmethod
-    def save_vocab(ids: list[int], vocab_size: int):
+    def save_vocab(vocab):
         """Write the output vocabulary into every checkpoint, beside its adapter."""
         base = _callbacks_base()
 
         class SaveVocab(base):
             def on_save(self, args, state, control, **kw):
-                from .vocab import save_vocab
-
                 folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
                 if state.is_world_process_zero and folder.is_dir():
-                    save_vocab(folder, ids, vocab_size)
+                    vocab.save(folder)
 
         return SaveVocab()
 
@@ -389,12 +387,12 @@ def _common_args(cfg: TrainConfig, out: Path) -> dict:
 
 # ---------------------------------------------------------------- samples and plots
 
-def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer, vocab: list[int] | None = None) -> list[dict]:
+def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer, vocab=None) -> list[dict]:
     """One sampled completion per evaluation description, scored with the run's reward."""
     from .policy import Policy
     from .sanitize import sanitize
 
-    policy = Policy(model, tokenizer, fmt, vocab=vocab)
+    policy = Policy(model, tokenizer, fmt, vocab=vocab.ids.tolist() if vocab is not None else None)
     was_training = model.training
     rows = []
     try:
@@ -508,7 +506,6 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     import yaml
 
     from .policy import PolicySpec, PromptFormat, attach_adapter, load_model
-    from .vocab import save_vocab
 
     import os
 
@@ -546,20 +543,15 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
         peft_model = attach_adapter(model, peft_model, trainable=True)
     elif cfg.adapter:
         peft_model = attach_adapter(model, cfg.adapter, trainable=True)
-    vocab_ids = output_vocab(cfg, out, tokenizer, fmt, records)
-    vocab_size = model.get_output_embeddings().weight.shape[0]
-    vocab = None
-    if vocab_ids is not None:
-        from .fastpath import OutputVocab
-
-        vocab = OutputVocab(vocab_ids, vocab_size)
-        summary["output_vocab"] = len(vocab_ids)
+    vocab = output_vocab(cfg, out, tokenizer, fmt, records, model.get_output_embeddings().weight.shape[0])
+    if vocab is not None:
+        summary["output_vocab"] = len(vocab)
         if main:
-            save_vocab(out, vocab_ids, vocab_size)
+            vocab.save(out)
 
     if main and not (out / "samples_start.jsonl").exists():  # the policy before this run trained it
         t = time.perf_counter()
-        start = draw_samples(peft_model or model, tokenizer, fmt, cfg, scorer, vocab_ids)
+        start = draw_samples(peft_model or model, tokenizer, fmt, cfg, scorer, vocab)
         _write_jsonl(out / "samples_start.jsonl", start)
         summary["samples_seconds"] = round(time.perf_counter() - t, 1)
 
@@ -573,16 +565,15 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
             _truncate_log(out / "log.jsonl", stage, int(resume_from.name.split("-")[-1]))
         t = time.perf_counter()
         callbacks = [_Callbacks.jsonl(out / "log.jsonl", stage), interrupt]
-        if vocab_ids is not None:
-            callbacks.append(_Callbacks.save_vocab(vocab_ids, vocab_size))
+        if vocab is not None:
+            callbacks.append(_Callbacks.save_vocab(vocab))
         if stage == "sft":
             trainer, dropped = _sft_trainer(cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt,
                                             records, callbacks, fast, vocab)
-            if vocab is not None and len(vocab) != len(vocab_ids):  # the SFT data added tokens: save the whole set
-                vocab_ids[:] = vocab.ids.tolist()
-                summary["output_vocab"] = len(vocab_ids)
+            if vocab is not None and len(vocab) != summary["output_vocab"]:  # the SFT data added tokens
+                summary["output_vocab"] = len(vocab)
                 if main:
-                    save_vocab(out, vocab_ids, vocab_size)
+                    vocab.save(out)
             summary["stages"]["sft_records_dropped_over_max_svg_tokens"] = dropped
         else:
             trainer = _rl_trainer(cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt, records,
@@ -594,8 +585,8 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
             raise TrainingInterrupted(f"interrupted during {stage}; checkpoint saved in {ckpt}. Continue with: "
                                       f"svg-agent train --config ... --output_dir {out} --resume")
         trainer.save_model(str(stage_dir / "adapter"))  # every process takes part; the main one writes
-        if main and vocab_ids is not None:
-            save_vocab(stage_dir / "adapter", vocab_ids, vocab_size)
+        if main and vocab is not None:
+            vocab.save(stage_dir / "adapter")
         if main:
             state["completed"].append(stage)
             state["seconds"][stage] = round(time.perf_counter() - t, 1)
@@ -603,7 +594,7 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
         summary["stages"][stage] = {"seconds": state["seconds"].get(stage), "steps": trainer.state.global_step}
 
     if main:
-        _finish_run(cfg, out, peft_model, tokenizer, fmt, scorer, state, summary, t_start, vocab_ids)
+        _finish_run(cfg, out, peft_model, tokenizer, fmt, scorer, state, summary, t_start, vocab)
         if keep_model:
             summary["model"] = peft_model
     _leave_process_group()
@@ -611,15 +602,13 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
 
 
 def _finish_run(cfg, out: Path, model, tokenizer, fmt, scorer, state: dict, summary: dict, t_start: float,
-                vocab_ids: list[int] | None = None) -> None:
+                vocab=None) -> None:
     """The main process's last work: the final adapter, the samples after training, plots, summary.json."""
     model.save_pretrained(str(out / "adapter"))
-    if vocab_ids is not None:
-        from .vocab import save_vocab
-
-        save_vocab(out / "adapter", vocab_ids, model.get_output_embeddings().weight.shape[0])
+    if vocab is not None:
+        vocab.save(out / "adapter")
     t = time.perf_counter()
-    end = draw_samples(model, tokenizer, fmt, cfg, scorer, vocab_ids)
+    end = draw_samples(model, tokenizer, fmt, cfg, scorer, vocab)
     _write_jsonl(out / "samples_end.jsonl", end)
     start = _read_jsonl(out / "samples_start.jsonl")
     samples_grid(start, end, out / "samples.png")
@@ -675,24 +664,25 @@ def _read_jsonl(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
 
 
-def output_vocab(cfg: TrainConfig, out: Path, tokenizer, fmt, records: list[dict]) -> list[int] | None:
-    """The token ids the policy may write (None: all), the same on resume and for a starting adapter's run."""
+def output_vocab(cfg: TrainConfig, out: Path, tokenizer, fmt, records: list[dict], vocab_size: int):
+    """The tokens the policy may write (an OutputVocab; None: all), the same on resume and for a starting adapter's run."""
+    from .fastpath import OutputVocab
     from .policy import adapter_folder
     from .vocab import build_vocab, load_vocab
 
     if cfg.output_vocab != "svg":
         return None
-    saved = load_vocab(out) if cfg.resume else None
+    saved = load_vocab(out, vocab_size) if cfg.resume else None
     if saved is not None:
-        return saved
+        return OutputVocab(saved, vocab_size)
     completions = []
     for r in records:
         c = fmt.completion(r["svg"])
         completions.append(tokenizer(c if isinstance(c, str) else c[-1]["content"], add_special_tokens=False)["input_ids"])
     ids = set(build_vocab(tokenizer, completions))
     if cfg.adapter:
-        ids |= set(load_vocab(adapter_folder(cfg.adapter)) or [])
-    return sorted(ids)
+        ids |= set(load_vocab(adapter_folder(cfg.adapter), vocab_size) or [])
+    return OutputVocab(sorted(ids), vocab_size)
 
 
 def fast_path(cfg: TrainConfig):
