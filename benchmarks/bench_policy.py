@@ -250,13 +250,29 @@ def held_out(cfg, n: int) -> list[str]:
     from vectorize.scenes import generate_scenes
 
     seen = {r["description"] for r in training_records(cfg)}
-    fresh = [s.description for s in generate_scenes(n * 4, seed=9173, flat=True) if s.description not in seen]
+    fresh = [s.description for s in generate_scenes(n * 4, seed=9173, flat=True, split="heldout") if s.description not in seen]
     return fresh[:n] + list(cfg.eval_descriptions)
 
 
 def _mean(values):
     known = [v for v in values if v is not None]
     return rnd(sum(known) / len(known)) if known else None
+
+
+def named_colours_present(image, description: str) -> tuple[int, int]:
+    """(named colours present in the render, colours the description names), by the pixel
+    stand-in's own colour lexicon (rewards/standin.py, written apart from the corpus): a colour is
+    present when at least 2 % of the render's pixels show it."""
+    import cv2
+    import numpy as np
+
+    from rewards.standin import _lab, color_coverage, parse_colors
+
+    terms = parse_colors(description)
+    if not terms:
+        return 0, 0
+    lab = _lab(cv2.resize(np.asarray(image), (64, 64), interpolation=cv2.INTER_AREA).reshape(-1, 3))
+    return sum(color_coverage(lab, t) >= 0.02 for t in terms), len(terms)
 
 
 def section_eval(cfg, run: Path, n: int, systems: list[str], grid: Path | None = None) -> dict:
@@ -295,8 +311,13 @@ def section_eval(cfg, run: Path, n: int, systems: list[str], grid: Path | None =
                 "raw_validity": rnd(sum(r.raw_valid for _, r, _, _ in rows) / len(rows)),
                 "fallback_rate": rnd(sum(x.fallback for *_, x in rows) / len(rows)),
                 "bytes": rnd(sum(len(policy.format.to_svg(c).encode()) for _, _, c, _ in rows) / len(rows), 1)}
+            colours = [named_colours_present(img, d) for d, img in zip(descs, images[name]) if d in members]
+            named = sum(k for _, k in colours)
+            entry[group]["named_colours_present"] = rnd(sum(h for h, _ in colours) / named) if named else None
+            entry[group]["descriptions_naming_colours"] = sum(k > 0 for _, k in colours)
         entry["examples"] = [{"description": d, "reward": rnd(r.reward), "judge_faithfulness": rnd(r.judge_faithfulness),
-                              "raw_valid": r.raw_valid, "completion": c[:300]} for d, r, c in zip(descs, recs, comps)]
+                              "raw_valid": r.raw_valid, "named_colours_present": named_colours_present(img, d),
+                              "completion": c[:300]} for d, r, c, img in zip(descs, recs, comps, images[name])]
         out["systems"][name] = entry
         del policy
     if grid is not None and images:

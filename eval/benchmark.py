@@ -123,7 +123,7 @@ def load_items(cfg: BenchmarkConfig, exclude: set[str] | None = None) -> list[di
         from vectorize.scenes import generate_scenes
 
         items = []
-        for s in generate_scenes(max(cfg.limit * 20, 200), seed=cfg.seed):
+        for s in generate_scenes(max(cfg.limit * 20, 200), seed=cfg.seed, split="heldout"):
             if s.description.strip().lower() not in exclude:
                 items.append({"id": f"p{len(items):04d}", "description": s.description, "questions": s.questions,
                               "reference_svg": s.svg})

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vectorize.scenes import ATTRIBUTE_SLOTS
+from vectorize.scenes import ATTRIBUTE_SLOTS, COLORS, PATTERNS, SHAPES, plural
 
 from .questions import _choices, _rng
 
@@ -42,6 +42,7 @@ from .questions import _choices, _rng
 # left out: a question about them is not asked of the judge.
 COLOR_FAMILY = {
     **{c: c for c in ATTRIBUTE_SLOTS["color"]}, "grey": "gray",
+    **{name: family for name, (_, family) in COLORS.items() if family},
     "crimson": "red", "scarlet": "red", "ruby": "red", "maroon": "red", "burgundy": "red", "cherry": "red",
     "amber": "yellow", "gold": "yellow", "golden": "yellow", "lemon": "yellow", "mustard": "yellow",
     "coral": "orange", "ochre": "orange", "tangerine": "orange", "rust": "orange",
@@ -55,17 +56,27 @@ COLOR_FAMILY = {
 }
 MODIFIERS = {"dark", "light", "pale", "bright", "deep", "soft", "vivid", "pastel", "muted", "neon", "dusky", "faded"}
 SYNONYMS = {
-    "object": {"circles": "circle", "dot": "circle", "dots": "circle", "squares": "square", "triangles": "triangle",
-               "stars": "star", "rectangles": "rectangle", "boat": "sailboat", "sailboats": "sailboat",
-               "sailing boat": "sailboat", "balloon": "hot air balloon", "hot-air balloon": "hot air balloon",
-               "balloons": "hot air balloon", "hut": "cabin", "cottage": "cabin", "log cabin": "cabin",
-               "tshirt": "t-shirt", "t shirt": "t-shirt", "tee": "t-shirt", "shirt": "t-shirt", "coats": "coat",
-               "dresses": "dress", "hats": "hat", "umbrellas": "umbrella", "scarves": "scarf", "lighthouses": "lighthouse",
-               "cabins": "cabin"},
-    "terrain": {"mountain": "mountains", "peaks": "mountains", "hill": "hills", "ocean": "sea", "seas": "sea",
-                "forests": "forest", "woods": "forest", "dunes": "desert", "deserts": "desert"},
-    "time": {"sunrise": "dawn", "daybreak": "dawn", "midday": "noon", "daytime": "noon", "sunset": "dusk",
-             "evening": "dusk", "twilight": "dusk", "midnight": "night", "nighttime": "night"},
+    "object": {
+        **{plural(v): v for v in ATTRIBUTE_SLOTS["object"] if v != "none"},
+        "dot": "circle", "dots": "circle", "disc": "circle", "stripes": "stripe", "checkered squares": "checkerboard",
+        "checkerboard pattern": "checkerboard", "waves": "wave", "lines": "line", "thread": "line", "threads": "line",
+        "boat": "sailboat", "boats": "sailboat", "sailing boat": "sailboat", "balloon": "hot air balloon",
+        "hot-air balloon": "hot air balloon", "balloons": "hot air balloon", "hut": "cabin", "cottage": "cabin",
+        "log cabin": "cabin", "cottages": "cabin", "tshirt": "t-shirt", "t shirt": "t-shirt", "tee": "t-shirt",
+        "blouse": "shirt", "trousers": "pants", "jeans": "pants", "dungarees": "overalls", "gown": "dress",
+        "hoodie": "sweater", "cardigan": "sweater", "jumper": "sweater", "blazer": "jacket", "cap": "hat",
+        "beanie": "hat", "sneaker": "sneakers", "boot": "boots", "handbag": "bag", "purse": "bag", "tote": "bag",
+        "scarves": "scarf", "dresses": "dress", "castle tower": "tower",
+    },
+    "terrain": {"mountain": "mountains", "peaks": "mountains", "mountain range": "mountains", "hill": "hills",
+                "ocean": "sea", "seas": "sea", "forests": "forest", "woods": "forest", "pines": "forest",
+                "pine forest": "forest", "dunes": "desert", "sand dunes": "desert", "deserts": "desert",
+                "plain": "field", "plains": "field", "meadow": "field", "wheat field": "field", "prairie": "field",
+                "grassland": "field", "fields": "field", "lagoon": "lake", "pond": "lake", "lakes": "lake",
+                "shore": "beach", "coast": "beach", "seashore": "beach", "stream": "river", "creek": "river"},
+    "time": {"sunrise": "dawn", "daybreak": "dawn", "morning": "noon", "midday": "noon", "daytime": "noon",
+             "afternoon": "noon", "sunset": "dusk", "evening": "dusk", "twilight": "dusk", "midnight": "night",
+             "nighttime": "night"},
     "count": {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "single": "1", "a pair of": "2"},
     "moon": {}, "clouds": {},
 }
@@ -184,7 +195,7 @@ def judge_questions(description: str, max_questions: int = 4) -> list[dict]:
     out: list[dict] = []
     obj = _find("object", words)
     if obj:
-        group = ("circle", "square", "triangle", "star", "rectangle")
+        group = tuple(SHAPES + PATTERNS)
         pool = group if obj[1] in group else [v for v in ATTRIBUTE_SLOTS["object"] if v not in group]
         out.append(_mc("What is shown in the image?", obj[1], pool, rng))
     for i, w in enumerate(words):

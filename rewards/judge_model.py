@@ -33,7 +33,7 @@ import numpy as np
 
 from svg_agent.cache import cache_dir
 from svg_agent.errors import InputError
-from vectorize.scenes import ATTRIBUTE_SLOTS, FAMILIES, corpus_version, flatten, generate_scenes
+from vectorize.scenes import ATTRIBUTE_SLOTS, FAMILIES, corpus_version, flatten, generate_scenes, split_of
 
 from .judge import JudgeAnswers, answer
 
@@ -56,10 +56,10 @@ class JudgeConfig:
         seed: everything random in training.
     """
 
-    records: int = 2400
+    records: int = 3200
     abstract_share: float = 0.5
     junk_share: float = 0.15
-    epochs: int = 30
+    epochs: int = 24
     batch_size: int = 64
     lr: float = 3e-3
     side: int = 64
@@ -74,21 +74,22 @@ class JudgeConfig:
 
 def heldout_scenes(n: int = 300):
     """The held-out split: the judge never trains on these descriptions."""
-    return list(generate_scenes(n, seed=HELDOUT_SEED))
+    return list(generate_scenes(n, seed=HELDOUT_SEED, split="heldout"))
 
 
 def _jitter_colors(svg: str, rng: random.Random, amount: int = 14) -> str:
-    """Each distinct #rrggbb moved by up to `amount` per channel (the same colour the same way)."""
+    """Each distinct #rrggbb or #rgb moved by up to `amount` per channel (the same colour the same way)."""
     moved: dict[str, str] = {}
 
     def sub(m):
-        c = m.group(0)
+        c = m.group(0).lower()
         if c not in moved:
-            rgb = [min(255, max(0, int(c[i:i + 2], 16) + rng.randint(-amount, amount))) for i in (1, 3, 5)]
+            full = "#" + "".join(ch * 2 for ch in c[1:]) if len(c) == 4 else c
+            rgb = [min(255, max(0, int(full[i:i + 2], 16) + rng.randint(-amount, amount))) for i in (1, 3, 5)]
             moved[c] = "#%02x%02x%02x" % tuple(rgb)
         return moved[c]
 
-    return re.sub(r"#[0-9a-fA-F]{6}\b", sub, svg)
+    return re.sub(r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b", sub, svg)
 
 
 def _color(rng) -> str:
@@ -163,12 +164,11 @@ def build_training_set(config: JudgeConfig, progress: bool = True) -> tuple[np.n
     from tqdm import tqdm
 
     rng = random.Random(config.seed)
-    held = {s.description for s in heldout_scenes(config.heldout)}
     jobs, targets = [], []
     while len(jobs) < config.records:
         family = FAMILIES[0] if rng.random() < config.abstract_share else rng.choice(FAMILIES[1:])
         scene = family(rng)
-        if scene.description in held:
+        if split_of(scene) == "heldout":
             continue
         svg = flatten(scene.svg) if rng.random() < 0.5 else scene.svg
         jobs.append((_jitter_colors(svg, rng), rng.randint(0, 2**31 - 2), config.side))

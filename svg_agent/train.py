@@ -216,7 +216,7 @@ def training_records(cfg: TrainConfig) -> list[dict]:
         from vectorize.scenes import generate_scenes
 
         records = [{"description": s.description, "svg": s.svg, "questions": s.questions}
-                   for s in generate_scenes(cfg.dataset_size, seed=cfg.dataset_seed, flat=cfg.procedural_flat)]
+                   for s in generate_scenes(cfg.dataset_size, seed=cfg.dataset_seed, flat=cfg.procedural_flat, split="train")]
     else:
         from vectorize.dataset import load_records
 
