@@ -142,8 +142,8 @@ def test_score_a_submission_offline(tmp_path):
     assert "not the competition metric" in res.stdout and "2/3 valid" in res.stdout
     rows = {r["id"]: r for r in csv.DictReader(out.open())}
     assert rows["a"]["valid"] == "False" and float(rows["a"]["score"]) == 0.0
-    assert rows["b"]["score"] == "" and float(rows["b"]["offline_score"]) > 0.7  # no models: no metric
-    assert "vqa <- judge_faithfulness" in rows["b"]["substitutions"] and float(rows["b"]["judge_faithfulness"]) > 0.7
+    assert rows["b"]["score"] == "" and float(rows["b"]["offline_score"]) > 0.35  # no models: no metric
+    assert "vqa <- judge_faithfulness" in rows["b"]["substitutions"] and float(rows["b"]["judge_faithfulness"]) > 0.3
     assert rows["c"]["hidden_text"] == "True" and float(rows["c"]["ocr"]) == 1.0
     missing = run("score", "--svgs", str(tmp_path / "nope.csv"))
     assert missing.returncode == 2 and "no such file" in missing.stderr and "Traceback" not in missing.stderr

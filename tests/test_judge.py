@@ -161,7 +161,7 @@ def test_unnamed_sky_is_not_punished_and_words_do_not_pay(judge):
     words = f'<svg {NS} viewBox="0 0 384 384"><!-- {d} --><rect id="red-hot-air-balloon" width="384" height="384" fill="#fff"/></svg>'
     scorer = Scorer(ScorerConfig(ocr_backend=None), judge=judge)
     good, blank, *rand = [r.reward for r in scorer.score([balloon, words] + [random_scene(i) for i in range(5)], [d] * 7)]
-    assert good > max(rand) and good > 0.5 and blank < 0.05, (good, blank, rand)
+    assert good > max(rand) + 0.25 and good > 0.3 and blank < 0.05, (good, blank, rand)
 
 
 def test_a_description_the_judge_cannot_check_is_unknown_not_a_default(judge):

@@ -58,10 +58,10 @@ def test_descriptions_are_in_the_competition_style(corpus):
 
 
 FAMILY_HSV = {  # (hue range in degrees, (min s, max s), (min v, max v)) a person calls that family
-    "red": ((340, 10), (0.6, 1), (0.35, 1)), "orange": ((12, 36), (0.6, 1), (0.6, 1)),
-    "yellow": ((40, 60), (0.6, 1), (0.75, 1)), "green": ((65, 165), (0.3, 1), (0.4, 1)),
-    "blue": ((200, 235), (0.6, 1), (0.2, 1)), "purple": ((245, 320), (0.15, 1), (0.4, 1)),
-    "pink": ((320, 10), (0.4, 0.9), (0.85, 1)), "brown": ((8, 36), (0.4, 0.8), (0.3, 0.8)),
+    "red": ((340, 10), (0.6, 1), (0.35, 1)), "orange": ((12, 40), (0.6, 1), (0.6, 1)),
+    "yellow": ((40, 62), (0.6, 1), (0.75, 1)), "green": ((65, 165), (0.3, 1), (0.4, 1)),
+    "blue": ((200, 245), (0.6, 1), (0.2, 1)), "purple": ((245, 320), (0.15, 1), (0.4, 1)),
+    "pink": ((320, 10), (0.2, 0.9), (0.85, 1)), "brown": ((8, 36), (0.4, 0.8), (0.3, 0.8)),
     "white": ((0, 360), (0, 0.16), (0.95, 1)), "gray": ((0, 360), (0, 0.27), (0.2, 0.8)),
     "black": ((0, 360), (0, 1), (0, 0.16)),
 }
@@ -93,7 +93,8 @@ def test_named_colours_are_the_colours_drawn():
     for s in generate_scenes(400, seed=9):
         if s.family == "landscape" or "url(#p)" in s.svg or re.search(r"\band\b|interwoven|mixed|alongside", s.description):
             continue
-        drawn = re.search(r'(?:fill|stroke)="(#[0-9a-f]{3,6})"', s.svg.split('fill="url(#b)"/>')[1]).group(1)
+        drawn = re.search(r'(?:fill|stroke)="(?!none)(#[0-9a-f]{3,6}|[a-z]+)"', s.svg.split('fill="url(#b)"/>')[1]).group(1)
+        drawn = COLORS[drawn][0] if not drawn.startswith("#") else drawn  # drawn by its CSS name
         first = min((m.start(), n) for n in names for m in [re.search(rf"\b{n}\b", s.description)] if m)[1]
         assert np.abs(_rgb(drawn) - _rgb(COLORS[first][0])).max() <= 150, (s.description, drawn, first)
         checked += 1

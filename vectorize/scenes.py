@@ -48,29 +48,35 @@ NS = 'xmlns="http://www.w3.org/2000/svg"'
 # name -> (hex, basic family or None where the name sits between two families: a judge of these
 # pictures is not asked about those). The family is what a person calls the hue in one word.
 COLORS: dict[str, tuple[str, str | None]] = {
-    "red": ("#d62828", "red"), "crimson": ("#b3122e", "red"), "scarlet": ("#e0261b", "red"),
-    "maroon": ("#6d1a22", "red"), "burgundy": ("#7a1730", "red"), "ruby": ("#9b111e", "red"), "cherry": ("#c8102e", "red"),
-    "orange": ("#f77f00", "orange"), "tangerine": ("#f28500", "orange"), "coral": ("#ff7f50", "orange"),
+    "red": ("#ff0000", "red"), "crimson": ("#dc143c", "red"), "scarlet": ("#e0261b", "red"),
+    "maroon": ("#800000", "red"), "burgundy": ("#7a1730", "red"), "ruby": ("#9b111e", "red"), "cherry": ("#c8102e", "red"),
+    "orange": ("#ffa500", "orange"), "tangerine": ("#f28500", "orange"), "coral": ("#ff7f50", "orange"),
     "rust": ("#b7410e", "orange"), "ochre": ("#cc7722", "orange"), "peach": ("#ffb07c", None),
-    "yellow": ("#fcd12a", "yellow"), "gold": ("#e9b320", "yellow"), "golden": ("#f0b92b", "yellow"),
+    "yellow": ("#ffff00", "yellow"), "gold": ("#ffd700", "yellow"), "golden": ("#f0b92b", "yellow"),
     "lemon": ("#f7e84b", "yellow"), "mustard": ("#d4a017", "yellow"), "amber": ("#ffbf00", "yellow"),
-    "green": ("#2a9d4b", "green"), "emerald": ("#1f8a5b", "green"), "lime": ("#7ccf2e", "green"),
+    "green": ("#008000", "green"), "emerald": ("#1f8a5b", "green"), "lime": ("#00ff00", "green"),
     "olive": ("#6b7a1f", "green"), "mint": ("#98e2b8", "green"), "jade": ("#00a36c", "green"), "sage": ("#9caf88", None),
-    "blue": ("#1d5fd6", "blue"), "navy": ("#14213d", "blue"), "azure": ("#2f8fff", "blue"),
+    "blue": ("#0000ff", "blue"), "navy": ("#000080", "blue"), "azure": ("#2f8fff", "blue"),
     "sapphire": ("#0f52ba", "blue"), "cobalt": ("#0047ab", "blue"), "cerulean": ("#2a7fbf", "blue"),
-    "teal": ("#1b8a8a", None), "turquoise": ("#3fd0c9", None), "cyan": ("#22c3d6", None), "aqua": ("#3de0d0", None),
-    "purple": ("#6a2c91", "purple"), "violet": ("#8e5bd6", "purple"), "indigo": ("#3f2b96", "purple"),
+    "teal": ("#008080", None), "turquoise": ("#40e0d0", None), "cyan": ("#00ffff", None), "aqua": ("#00ffff", None),
+    "purple": ("#800080", "purple"), "violet": ("#ee82ee", "purple"), "indigo": ("#4b0082", "purple"),
     "plum": ("#7d3c6e", "purple"), "lavender": ("#b49ddf", "purple"), "lilac": ("#c8a2c8", "purple"),
     "mauve": ("#b784a7", "purple"),
-    "pink": ("#f28cb1", "pink"), "rose": ("#e8668f", "pink"), "salmon": ("#fa8072", "pink"),
-    "fuchsia": ("#e0218a", "pink"), "magenta": ("#c2187a", None),
+    "pink": ("#ffc0cb", "pink"), "rose": ("#e8668f", "pink"), "salmon": ("#fa8072", "pink"),
+    "fuchsia": ("#e0218a", "pink"), "magenta": ("#ff00ff", None),
     "brown": ("#753", "brown"), "tan": ("#c89f6d", "brown"), "chocolate": ("#5c3317", "brown"),
     "mahogany": ("#6b2d1f", "brown"), "chestnut": ("#8a4b2a", "brown"), "bronze": ("#a9713a", "brown"),
-    "beige": ("#e8d8b8", None), "khaki": ("#c3b091", None),
-    "white": ("#fafafa", "white"), "ivory": ("#fbf6e6", "white"), "cream": ("#f7efd2", "white"),
-    "gray": ("#8d939b", "gray"), "silver": ("#c0c4c8", "gray"), "charcoal": ("#36393d", "gray"), "slate": ("#5d6d7e", "gray"),
-    "black": ("#111111", "black"), "ebony": ("#231f1c", "black"),
+    "beige": ("#f5f5dc", None), "khaki": ("#f0e68c", None),
+    "white": ("#ffffff", "white"), "ivory": ("#fffff0", "white"), "cream": ("#f7efd2", "white"),
+    "gray": ("#808080", "gray"), "silver": ("#c0c0c0", "gray"), "charcoal": ("#36393d", "gray"), "slate": ("#5d6d7e", "gray"),
+    "black": ("#000000", "black"), "ebony": ("#231f1c", "black"),
 }
+# Lexicon names that are CSS colour names with that hue are drawn by name (fill="crimson"): the
+# description's word is the drawing's word, which a small policy learns to copy long before it
+# learns a hex code per word. The others (and every modified colour) are drawn in hex.
+CSS_NAMES = {"red", "crimson", "maroon", "orange", "coral", "gold", "yellow", "green", "lime", "teal", "turquoise", "cyan",
+             "aqua", "blue", "navy", "purple", "violet", "indigo", "pink", "salmon", "magenta", "khaki", "beige", "white",
+             "ivory", "gray", "silver", "black"}
 BASIC = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray"]
 # modifier -> (mix toward white > 0 or black < 0, the colours it reads well on)
 MODIFIERS = {
@@ -133,6 +139,9 @@ def _mix(c: str, amount: float) -> str:
 
 
 def _full(c: str) -> str:
+    """#rrggbb of #rgb, #rrggbb or a lexicon colour name."""
+    if not c.startswith("#"):
+        c = COLORS[c][0]
     return "#" + "".join(ch * 2 for ch in c[1:]) if len(c) == 4 else c
 
 
@@ -147,6 +156,11 @@ class Color:
     name: str
     hex: str
     family: str | None
+
+    @property
+    def paint(self) -> str:
+        """How the SVG writes it: the CSS name where the lexicon name is one, else #rgb."""
+        return self.name if self.name in CSS_NAMES else self.hex
 
 
 def color(name: str, modifier: str = "") -> Color:
@@ -306,7 +320,7 @@ def _shape_layer(kind: str, positions, r: float, fill: str, opacity: str = "") -
         return _one_shape(kind, *positions[0], r, fill).replace(" ", op + " ", 1) if op else _one_shape(kind, *positions[0], r, fill)
     if kind in _RELATIVE:
         return f'<path{op} d="{"".join(_shape_path(kind, x, y, r) for x, y in positions)}" fill="{fill}"/>'
-    ident = "s" if not fill.startswith("#") else "s" + fill[1:]
+    ident = "s" + fill.lstrip("#")
     defs = _one_shape(kind, 0, 0, r, fill, ident)
     if op:
         defs = defs.replace(" ", op + " ", 1)
@@ -390,9 +404,9 @@ def abstract_scene(rng: random.Random) -> Scene:
     if layout in ("orbiting", "spiraling") and rng.random() < 0.6:
         center = rng.choice(["circle", "cone", "star", "hexagon", "square"])
         c2 = _pick_color(rng, avoid={fg.family, bg.family} - {None})
-    body.append(_shape_layer(shape, pos, r, fg.hex, ".6" if translucent else ""))
+    body.append(_shape_layer(shape, pos, r, fg.paint, ".6" if translucent else ""))
     if center:  # drawn after the shapes that circle it (they never reach it)
-        body.append(_shape_layer(center, [(192, 192)], 40, c2.hex))
+        body.append(_shape_layer(center, [(192, 192)], 40, c2.paint))
     noun = shape if n == 1 else plural(shape)
     if layout == "single":
         desc = rng.choice([f"{_a(fg.name + ' ' + shape)} {_bg_phrase(bg, rng)}", f"{_a(fg.name + ' ' + shape)} on {bg.name}",
@@ -410,7 +424,7 @@ def abstract_scene(rng: random.Random) -> Scene:
             desc = f"{trans}{fg.name} {noun} {arrange}"
         if (rng.random() < 0.6 or not center) and len(desc.split()) <= 8:
             desc += " " + _bg_phrase(bg, rng)
-    svg = _svg(_backdrop(_shade(bg.hex, 0.2), bg.hex), *body)
+    svg = _svg(_backdrop(_shade(bg.hex, 0.2), bg.paint), *body)
     qs = [_mc("What shape appears in the image?" if n == 1 else f"What shape are the {fg.name} objects?", shape,
               SHAPES, rng)]
     cq = _color_question(f"What color {'is the ' + shape if n == 1 else 'are the ' + plural(shape)}?", fg, rng)
@@ -435,7 +449,7 @@ def _two_kinds_scene(rng: random.Random) -> Scene:
         bg = color("white" if "white" not in (c1.family, c2.family) else "black")
     n1, n2 = rng.randint(3, 5), rng.randint(1, 2)  # the first named is the most of the picture
     pts = _positions("scattered", n1 + n2, 38, rng)
-    body = [_shape_layer(s1, pts[:n1], 38, c1.hex), _shape_layer(s2, pts[n1:], 38, c2.hex)]
+    body = [_shape_layer(s1, pts[:n1], 38, c1.paint), _shape_layer(s2, pts[n1:], 38, c2.paint)]
     joiner = rng.choice(["and", "mixed with", "interwoven with", "alongside"])
     desc = f"{c1.name} {plural(s1)} {joiner} {c2.name} {plural(s2)}"
     if rng.random() < 0.5:
@@ -449,7 +463,7 @@ def _two_kinds_scene(rng: random.Random) -> Scene:
         qs.append(_yn(f"Are there {plural(s1)} in the image?", True))
     key = f"two|{s1}|{c1.name}|{s2}|{c2.name}|{bg.name}"
     # the judge's slots hold one shape and one colour: those of the first named, the most copies
-    return Scene(desc, _svg(_backdrop(_shade(bg.hex, 0.2), bg.hex), *body), qs[:4], "abstract",
+    return Scene(desc, _svg(_backdrop(_shade(bg.hex, 0.2), bg.paint), *body), qs[:4], "abstract",
                  _clean({"object": s1, "color": c1.family, "background": bg.family}), key)
 
 
@@ -461,27 +475,27 @@ def _pattern_scene(rng: random.Random) -> Scene:
         vertical = rng.random() < 0.5
         w = rng.choice([24, 32, 48])
         d = "".join((f"M{x} 0h{w // 2}v384h-{w // 2}z" if vertical else f"M0 {x}h384v{w // 2}H0z") for x in range(0, 384, w))
-        el = f'<path d="{d}" fill="{fg.hex}"/>'
+        el = f'<path d="{d}" fill="{fg.paint}"/>'
         words = [f"{fg.name} and {bg.name} stripes", f"{'vertical' if vertical else 'horizontal'} {fg.name} stripes on {bg.name}"]
     elif kind == "checkerboard":
         s = rng.choice([32, 48, 64])
         el = (f'<defs><pattern id="p" width="{2 * s}" height="{2 * s}" patternUnits="userSpaceOnUse">'
-              f'<path d="M0 0h{s}v{s}H0zM{s} {s}h{s}v{s}H{s}z" fill="{fg.hex}"/></pattern></defs>'
+              f'<path d="M0 0h{s}v{s}H0zM{s} {s}h{s}v{s}H{s}z" fill="{fg.paint}"/></pattern></defs>'
               '<rect width="384" height="384" fill="url(#p)"/>')
         words = [f"{_a(fg.name)} and {bg.name} checkerboard", f"{fg.name} and {bg.name} checkered squares"]
     elif kind == "grid":
         s = rng.choice([32, 48, 64])
         d = "".join(f"M{x} 0v384M0 {x}h384" for x in range(s, 384, s))
-        el = f'<path d="{d}" stroke="{fg.hex}" stroke-width="{rng.choice([4, 6, 8])}"/>'
+        el = f'<path d="{d}" stroke="{fg.paint}" stroke-width="{rng.choice([4, 6, 8])}"/>'
         words = [f"{_a(fg.name)} grid on {_a(bg.name)} background", f"thin {fg.name} lines forming a grid on {bg.name}"]
     elif kind == "wave":
         d = "".join(f"M0 {y}q48-40 96 0t96 0 96 0 96 0" for y in range(60, 384, 70))
-        el = f'<path d="{d}" fill="none" stroke="{fg.hex}" stroke-width="{rng.choice([8, 12, 16])}"/>'
+        el = f'<path d="{d}" fill="none" stroke="{fg.paint}" stroke-width="{rng.choice([8, 12, 16])}"/>'
         words = [f"{fg.name} waves on {_a(bg.name)} background", f"rippling {fg.name} waves across {bg.name}"]
     else:  # line: threads crossing
         pts = [(rng.randint(0, 384), rng.randint(0, 384)) for _ in range(7)]
         d = "M" + "L".join(f"{x} {y}" for x, y in pts)
-        el = f'<path d="{d}" fill="none" stroke="{fg.hex}" stroke-width="5" stroke-linejoin="round"/>'
+        el = f'<path d="{d}" fill="none" stroke="{fg.paint}" stroke-width="5" stroke-linejoin="round"/>'
         words = [f"{fg.name} threads tangled on {_a(bg.name)} background", f"{fg.name} lines crisscrossing on {bg.name}"]
     desc = rng.choice(words)
     qs = [_mc("What pattern is shown?" if kind != "line" else "What is shown in the image?", kind, PATTERNS, rng)]
@@ -498,7 +512,7 @@ def _pattern_scene(rng: random.Random) -> Scene:
         qs.append(_yn(f"Is there {_a(rng.choice(['circle', 'star', 'triangle']))} in the image?", False))
     key = f"pattern|{kind}|{fg.name}|{bg.name}"
     attrs = {"object": kind} if even else {"object": kind, "color": fg.family, "background": bg.family}
-    return Scene(desc, _svg(_backdrop(_shade(bg.hex, 0.15), bg.hex), el), qs[:4], "abstract", _clean(attrs), key)
+    return Scene(desc, _svg(_backdrop(_shade(bg.hex, 0.15), bg.paint), el), qs[:4], "abstract", _clean(attrs), key)
 
 
 def _clean(attrs: dict) -> dict:
@@ -567,7 +581,7 @@ def _terrain(terrain: str, ground: str, rng: random.Random, snowy: bool, named: 
 def _object(kind: str, c: Color, terrain: str, rng: random.Random) -> str:
     """A scene object standing on the terrain (or floating above it)."""
     h = HORIZON[terrain]
-    f, dark = c.hex, _shade(c.hex, -0.35)
+    f, dark = c.paint, _shade(c.hex, -0.35)
     x = rng.choice([110, 192, 270])
     if kind == "lighthouse":
         x = rng.choice([90, 290])
@@ -654,7 +668,7 @@ def landscape_scene(rng: random.Random) -> Scene:
     if not obj and rng.random() < 0.35:
         named_ground = _pick_color(rng, names=["purple", "violet", "green", "emerald", "golden", "red", "crimson", "blue",
                                                "teal", "orange", "pink", "lavender", "white", "silver", "indigo", "amber"])
-    ground = named_ground.hex if named_ground else _hex3(GROUND[terrain])
+    ground = named_ground.paint if named_ground else _hex3(GROUND[terrain])
     if weather == "snowy" and terrain in ("field", "hills", "mountains", "forest"):
         ground = ground if named_ground else ("#dee" if terrain in ("field", "hills") else ground)
     if judge_time == "night" and not named_ground:
@@ -869,8 +883,8 @@ def garment_scene(rng: random.Random) -> Scene:
         if not _distinct(dcol, c) or (detail == "a faux fur collar" and rng.random() < 0.5):
             dcol = color("cream" if c.family not in ("white",) else "charcoal")
     bg = rng.choice(["#eee8dc", "#e6eaef", "#f3efe6", "#dfe6ec", "#efe6ea"])
-    fill = "url(#p)" if pattern else c.hex
-    body = [_pattern_fill(pattern, c.hex, c2.hex) if pattern else "", f'<path d="{main}" fill="{fill}"/>']
+    fill = "url(#p)" if pattern else c.paint
+    body = [_pattern_fill(pattern, c.paint, c2.paint) if pattern else "", f'<path d="{main}" fill="{fill}"/>']
     if parts_dark:
         body.append(f'<path d="{parts_dark}" fill="{_shade(c.hex, -0.2) if not pattern else fill}"/>' if kind != "bag"
                     else f'<path d="{parts_dark}" stroke="{_shade(c.hex, -0.3)}" stroke-width="10" fill="none"/>')
@@ -879,7 +893,7 @@ def garment_scene(rng: random.Random) -> Scene:
     if material == "faux fur" and kind in ("coat", "jacket", "hat", "boots"):
         body.append(_dots([(x, 96 if kind != "boots" else 66) for x in range(140, 250, 14)], _shade(c.hex, 0.3), 20))
     if detail:
-        body.append(_detail(detail, kind, dcol.hex, c.hex))
+        body.append(_detail(detail, kind, dcol.paint, c.hex))
     if kind == "shirt" and detail not in ("a collar", "buttons"):
         body.append(f'<path d="M150 76l42 30 42-30-10 40-32-10-32 10z" fill="{_shade(c.hex, 0.35)}"/>')
     if kind == "sweater":
@@ -972,7 +986,7 @@ def corpus_version() -> str:
 
 
 _GRADIENT_DEFS = re.compile(r'<defs><linearGradient id="(\w+)"[^>]*><stop offset="0" stop-color="(#[0-9a-f]{3,6})"/>'
-                            r'<stop offset="1" stop-color="(#[0-9a-f]{3,6})"/></linearGradient></defs>')
+                            r'<stop offset="1" stop-color="(#[0-9a-f]{3,6}|[a-z]+)"/></linearGradient></defs>')
 
 
 def flatten(svg: str) -> str:
@@ -984,6 +998,8 @@ def flatten(svg: str) -> str:
     if not m:
         return svg
     gid, top, bottom = m.groups()
+    if not bottom.startswith("#"):  # a backdrop of a named colour stays that colour, by name
+        return svg[:m.start()] + svg[m.end():].replace(f"url(#{gid})", bottom)
     top, bottom = _full(top), _full(bottom)
     mid = "#%02x%02x%02x" % tuple((int(top[i:i + 2], 16) + int(bottom[i:i + 2], 16)) // 2 for i in (1, 3, 5))
     return svg[:m.start()] + svg[m.end():].replace(f"url(#{gid})", _hex3(mid))
