@@ -302,6 +302,7 @@ def section_eval(cfg, run: Path, n: int, systems: list[str], grid: Path | None =
         recs = scorer.score(texts, descs)
         cleaned = [sanitize(x) for x in texts]
         images[name] = [render_safe(c.svg).image for c in cleaned]
+        present = [named_colours_present(img, d) for d, img in zip(descs, images[name])]
         entry = {"seconds_generating": rnd(secs, 1), "output_vocab": len(policy.vocab) if policy.vocab else None}
         for group, members in groups.items():
             rows = [(d, r, c, x) for d, r, c, x in zip(descs, recs, comps, cleaned) if d in members]
@@ -311,13 +312,13 @@ def section_eval(cfg, run: Path, n: int, systems: list[str], grid: Path | None =
                 "raw_validity": rnd(sum(r.raw_valid for _, r, _, _ in rows) / len(rows)),
                 "fallback_rate": rnd(sum(x.fallback for *_, x in rows) / len(rows)),
                 "bytes": rnd(sum(len(policy.format.to_svg(c).encode()) for _, _, c, _ in rows) / len(rows), 1)}
-            colours = [named_colours_present(img, d) for d, img in zip(descs, images[name]) if d in members]
+            colours = [p for d, p in zip(descs, present) if d in members]
             named = sum(k for _, k in colours)
             entry[group]["named_colours_present"] = rnd(sum(h for h, _ in colours) / named) if named else None
             entry[group]["descriptions_naming_colours"] = sum(k > 0 for _, k in colours)
         entry["examples"] = [{"description": d, "reward": rnd(r.reward), "judge_faithfulness": rnd(r.judge_faithfulness),
-                              "raw_valid": r.raw_valid, "named_colours_present": named_colours_present(img, d),
-                              "completion": c[:300]} for d, r, c, img in zip(descs, recs, comps, images[name])]
+                              "raw_valid": r.raw_valid, "named_colours_present": p,
+                              "completion": c[:300]} for d, r, c, p in zip(descs, recs, comps, present)]
         out["systems"][name] = entry
         del policy
     if grid is not None and images:
