@@ -17,6 +17,7 @@
     svg-agent kaggle export OUT_DIR [--adapter DIR] [--time-budget 60]
     svg-agent kaggle check OUT_DIR --descriptions train.csv
     svg-agent benchmark --config configs/benchmark/offline-default.yaml
+    svg-agent serve [--port 7860] [--host 127.0.0.1] [--adapter RUN ...] [--config ...] [--diffusion MODEL]
 
 Heavy imports happen inside each command, so `--help` is instant.
 """
@@ -330,6 +331,23 @@ def cmd_benchmark(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from .generate import load_generate_config
+    from .serve import DrawService, default_systems, serve
+
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise InputError("svg-agent serve needs Gradio: pip install -e \".[demo]\"") from None
+    overrides = {"model": args.model, "ocr_backend": args.ocr, "device": args.device}
+    settings = load_generate_config(args.config, overrides)
+    specs = default_systems(args.runs_dir, args.adapter, model=settings.model, diffusion=args.diffusion,
+                            base=not args.no_base)
+    service = DrawService(specs, settings)
+    serve(service, host=args.host, port=args.port, runs_dir=args.runs_dir, gallery=args.gallery)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="svg-agent",
@@ -482,6 +500,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", help="override the config's output_dir")
     p.add_argument("--limit", type=int, help="override the number of descriptions")
     p.set_defaults(func=cmd_benchmark)
+
+    p = sub.add_parser("serve", help="a web page (and POST /api/draw) drawing one description with each system side by side")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--adapter", action="append", help="a trained run or adapter folder to offer (repeatable)")
+    p.add_argument("--runs-dir", default="runs", help="offer every trained run found here (default runs/)")
+    p.add_argument("--config", help="a generate config or training recipe: the base model and the reward's models")
+    p.add_argument("--model", help="the base model (default gemma3-270m-offline)")
+    p.add_argument("--no-base", action="store_true", help="do not offer the base model without an adapter")
+    p.add_argument("--diffusion", help="a diffusers model (hub id or folder): offer the vectorizer")
+    p.add_argument("--gallery", action="append", help="a benchmark output_dir for the gallery tab (repeatable; "
+                                                       "those under --runs-dir are found)")
+    p.add_argument("--ocr", choices=["rapidocr", "tesseract", "none"], help="OCR backend of the reward")
+    p.add_argument("--device", help="cpu, cuda, ... (default: cuda when available)")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 
