@@ -18,8 +18,13 @@ offline Gemma 3 270M):
    0.95, the recipe's sample token limit), for the base model, the SFT adapter and the final
    adapter (--eval-systems): mean reward and judge faithfulness (a stand-in for the VQA term;
    unknown where the judge can ask nothing), raw validity rate (the completion as written
-   validates), fallback rate (nothing usable after sanitize), mean bytes as written; --eval-grid
-   writes the renders side by side.
+   validates), fallback rate (nothing usable after sanitize), mean bytes as written, the judge's
+   object term (chance-corrected P(correct) on "which object" questions; "object recognised":
+   the share of those at 0.5 or more), named colours present; --eval-grid writes the renders
+   side by side. --eval-seeds samples every description once per seed, the same seeds for every
+   system, and `paired_vs_sft` gives each system's reward minus the SFT adapter's on the same
+   (seed, description) pairs: the mean, per seed, and the spread of the per-seed means;
+   --eval-adapters adds other adapters (name=folder) as systems.
 4. curve: the run's logged curve (log.jsonl): SFT loss per step; GRPO reward components, raw
    validity, bytes, completion length and step time per step; and the run's summary.json.
 5. speed: the training fast path, before and after, side by side on the same data and machine
@@ -275,56 +280,93 @@ def named_colours_present(image, description: str) -> tuple[int, int]:
     return sum(color_coverage(lab, t) >= 0.02 for t in terms), len(terms)
 
 
-def section_eval(cfg, run: Path, n: int, systems: list[str], grid: Path | None = None) -> dict:
+def section_eval(cfg, run: Path, n: int, systems: list[str], grid: Path | None = None, seeds: list[int] | None = None,
+                 adapters: dict[str, Path] | None = None) -> dict:
+    """Each system samples every held-out description once per sampling seed (the same seeds for
+    every system, so two systems are compared pair by pair); per group of descriptions: reward,
+    the judge's terms, named colours present, raw validity, bytes; and each system's paired
+    difference from `sft`, per seed and in all."""
     from rewards.scorer import Scorer, ScorerConfig
     from svg_agent.demo import contact_sheet, handmade_examples
     from svg_agent.render import render_safe
     from svg_agent.sanitize import sanitize
 
+    seeds = list(seeds or [cfg.seed])
     procedural = held_out(cfg, n)
     handmade = [d for d, _ in handmade_examples()]
     descs = procedural + handmade
     groups = {"procedural_and_recipe": set(procedural), "handmade": set(handmade)}
     scorer = Scorer(ScorerConfig(ocr_backend=cfg.ocr_backend, validity=cfg.reward_validity, judge=cfg.judge))
-    out = {"descriptions": descs, "handmade": handmade, "systems": {}}
-    images = {}
-    for name, adapter in (("base", None), ("sft", run / "sft" / "adapter"), ("sft+grpo", run / "adapter")):
+    out = {"descriptions": descs, "handmade": handmade, "seeds": seeds, "systems": {}}
+    images, rewards_by = {}, {}
+    candidates = [("base", None), ("sft", run / "sft" / "adapter"), ("sft+grpo", run / "adapter"),
+                  *((name, Path(path)) for name, path in (adapters or {}).items())]
+    for name, adapter in candidates:
         if name not in systems or (adapter is not None and not adapter.exists()):
             continue
         policy = _load(cfg, adapter)
         t = time.perf_counter()
-        comps = []
-        for i in range(0, len(descs), 6):
-            comps += [o[0] for o in policy.sample(descs[i:i + 6], max_new_tokens=cfg.sample_max_new_tokens,
-                                                  temperature=0.7, top_p=0.95, seed=cfg.seed)]
+        rows = []  # (seed, description, record, completion, cleaned, present)
+        for seed in seeds:
+            comps = []
+            for i in range(0, len(descs), 6):
+                comps += [o[0] for o in policy.sample(descs[i:i + 6], max_new_tokens=cfg.sample_max_new_tokens,
+                                                      temperature=0.7, top_p=0.95, seed=seed)]
+            texts = [policy.format.to_svg(c) for c in comps]
+            recs = scorer.score(texts, descs)
+            cleaned = [sanitize(x) for x in texts]
+            shown = [render_safe(c.svg).image for c in cleaned]
+            if seed == seeds[0]:
+                images[name] = shown
+            rows += [(seed, d, r, c, x, named_colours_present(img, d))
+                     for d, r, c, x, img in zip(descs, recs, comps, cleaned, shown)]
         secs = time.perf_counter() - t
-        texts = [policy.format.to_svg(c) for c in comps]
-        recs = scorer.score(texts, descs)
-        cleaned = [sanitize(x) for x in texts]
-        images[name] = [render_safe(c.svg).image for c in cleaned]
-        present = [named_colours_present(img, d) for d, img in zip(descs, images[name])]
+        rewards_by[name] = {(s, d): r.reward for s, d, r, *_ in rows}
         entry = {"seconds_generating": rnd(secs, 1), "output_vocab": len(policy.vocab) if policy.vocab else None}
         for group, members in groups.items():
-            rows = [(d, r, c, x) for d, r, c, x in zip(descs, recs, comps, cleaned) if d in members]
+            g = [row for row in rows if row[1] in members]
+            objects = [r.components.get("judge_object") for _, _, r, *_ in g if "judge_object" in r.components]
             entry[group] = {
-                "n": len(rows), "reward": _mean([r.reward for _, r, _, _ in rows]),
-                "judge_faithfulness": _mean([r.judge_faithfulness for _, r, _, _ in rows]),
-                "raw_validity": rnd(sum(r.raw_valid for _, r, _, _ in rows) / len(rows)),
-                "fallback_rate": rnd(sum(x.fallback for *_, x in rows) / len(rows)),
-                "bytes": rnd(sum(len(policy.format.to_svg(c).encode()) for _, _, c, _ in rows) / len(rows), 1)}
-            colours = [p for d, p in zip(descs, present) if d in members]
-            named = sum(k for _, k in colours)
-            entry[group]["named_colours_present"] = rnd(sum(h for h, _ in colours) / named) if named else None
-            entry[group]["descriptions_naming_colours"] = sum(k > 0 for _, k in colours)
-        entry["examples"] = [{"description": d, "reward": rnd(r.reward), "judge_faithfulness": rnd(r.judge_faithfulness),
-                              "raw_valid": r.raw_valid, "named_colours_present": p,
-                              "completion": c[:300]} for d, r, c, p in zip(descs, recs, comps, present)]
+                "n": len(g), "reward": _mean([r.reward for _, _, r, *_ in g]),
+                "judge_faithfulness": _mean([r.judge_faithfulness for _, _, r, *_ in g]),
+                "judge_object": _mean(objects), "object_questions": len(objects),
+                "object_recognised": rnd(sum(o >= 0.5 for o in objects) / len(objects)) if objects else None,
+                "raw_validity": rnd(sum(r.raw_valid for _, _, r, *_ in g) / len(g)),
+                "fallback_rate": rnd(sum(x.fallback for *_, x, _ in g) / len(g)),
+                "bytes": rnd(sum(len(policy.format.to_svg(c).encode()) for _, _, _, c, _, _ in g) / len(g), 1)}
+            named = sum(k for *_, (_, k) in g)
+            entry[group]["named_colours_present"] = rnd(sum(h for *_, (h, _) in g) / named) if named else None
+            entry[group]["descriptions_naming_colours"] = sum(k > 0 for *_, (_, k) in g)
+        entry["examples"] = [{"seed": s, "description": d, "reward": rnd(r.reward), "judge_faithfulness": rnd(r.judge_faithfulness),
+                              "judge_object": rnd(r.components.get("judge_object")), "raw_valid": r.raw_valid,
+                              "named_colours_present": p, "completion": c[:300]} for s, d, r, c, _, p in rows]
         out["systems"][name] = entry
         del policy
+    if "sft" in rewards_by:
+        out["paired_vs_sft"] = {name: paired(rewards_by["sft"], r, groups) for name, r in rewards_by.items() if name != "sft"}
     if grid is not None and images:
         names = list(images)
         contact_sheet([(d, [images[k][i] for k in names]) for i, d in enumerate(descs)], names).save(grid)
         out["grid"] = str(grid)
+    return out
+
+
+def paired(base: dict, other: dict, groups: dict) -> dict:
+    """`other` minus `base` on the same (seed, description) pairs where both rewards are known:
+    the mean difference per group, per seed, and the spread (sample standard deviation) of the per-seed means."""
+    import statistics
+
+    out = {}
+    for group, members in groups.items():
+        keys = [k for k in base if k[1] in members and base[k] is not None and other.get(k) is not None]
+        per_seed = {}
+        for s, d in keys:
+            per_seed.setdefault(s, []).append(other[(s, d)] - base[(s, d)])
+        means = {s: sum(v) / len(v) for s, v in per_seed.items()}
+        out[group] = {"pairs": len(keys), "mean_difference": rnd(sum(other[k] - base[k] for k in keys) / len(keys)) if keys else None,
+                      "per_seed": {str(s): rnd(m) for s, m in means.items()},
+                      "spread_over_seeds": rnd(statistics.stdev(means.values())) if len(means) > 1 else None,
+                      "better_pairs": sum(other[k] > base[k] for k in keys), "worse_pairs": sum(other[k] < base[k] for k in keys)}
     return out
 
 
@@ -348,6 +390,8 @@ def main() -> int:
     ap.add_argument("--eval-n", type=int, default=12)
     ap.add_argument("--eval-systems", default="base,sft,sft+grpo", help="which of base, sft, sft+grpo the eval section samples")
     ap.add_argument("--eval-grid", default=None, help="write a contact sheet of the eval samples here (PNG)")
+    ap.add_argument("--eval-seeds", default=None, help="sampling seeds of the eval section, comma-separated (default: the run's seed)")
+    ap.add_argument("--eval-adapters", default="", help="more systems for the eval section: name=adapter_folder,...")
     ap.add_argument("--tmp", default="/tmp/bench_policy")
     ap.add_argument("--speed-sft-steps", type=int, default=5, help="timed SFT steps per variant (speed section)")
     ap.add_argument("--speed-grpo-steps", type=int, default=2, help="GRPO steps per variant (speed section)")
@@ -387,10 +431,13 @@ def main() -> int:
         result["grpo_step"] = section_step(cfg, run, tmp)
         print("step", json.dumps(result["grpo_step"]), flush=True)
     if "eval" in sections:
-        result["held_out"] = section_eval(cfg, run, args.eval_n, args.eval_systems.split(","),
-                                          Path(args.eval_grid) if args.eval_grid else None)
+        extra = dict(x.split("=", 1) for x in args.eval_adapters.split(",") if x)
+        result["held_out"] = section_eval(cfg, run, args.eval_n, args.eval_systems.split(",") + list(extra),
+                                          Path(args.eval_grid) if args.eval_grid else None,
+                                          [int(x) for x in args.eval_seeds.split(",")] if args.eval_seeds else None, extra)
         print("eval", json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "examples"}
                                   for k, v in result["held_out"]["systems"].items()}), flush=True)
+        print("paired", json.dumps(result["held_out"].get("paired_vs_sft")), flush=True)
     if "curve" in sections:
         result["curve"] = section_curve(run)
     if "speed" in sections:

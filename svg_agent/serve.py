@@ -398,7 +398,7 @@ def build_ui(service: DrawService, runs_dir: str | Path = "runs", gallery: list[
                                   progress=lambda f, text: progress(f, desc=text))
         except InputError as exc:
             raise gr.Error(str(exc)) from None
-        status = " ".join(result["notes"])
+        status = "\n".join(f"- {note}" for note in result["notes"])
         return result["systems"], status
 
     with gr.Blocks(title="svg-agent") as page:
@@ -426,10 +426,11 @@ def build_ui(service: DrawService, runs_dir: str | Path = "runs", gallery: list[
                             if r["error"]:
                                 gr.Markdown(f"**error:** {r['error']}")
                             if r["svg"]:
-                                gr.HTML(_svg_img(r["svg"]), label="SVG as drawn")
-                                if r["defended"] is not None:
-                                    gr.Image(r["defended"], label="what the judge sees (defended)", height=256,
-                                             interactive=False)
+                                with gr.Row():
+                                    gr.HTML(f"<div><small>the SVG as drawn</small><br>{_svg_img(r['svg'])}</div>")
+                                    if r["defended"] is not None:
+                                        gr.Image(r["defended"], label="what the judge sees (defended)", height=256,
+                                                 width=256, interactive=False)
                                 path = downloads / f"{abs(hash((r['name'], r['svg']))):x}.svg"
                                 path.write_text(r["svg"], encoding="utf-8")
                                 gr.DownloadButton("Download SVG", value=str(path))

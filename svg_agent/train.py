@@ -70,6 +70,8 @@ class TrainConfig:
     lora_alpha: int = _help("LoRA alpha", default=32)
     lora_dropout: float = _help("LoRA dropout", default=0.0)
     lora_target_modules: list[str] = _help("modules LoRA adapts ('all-linear' or names)", default_factory=lambda: ["all-linear"])
+    lora_layers: int | None = _help("adapt only the top N decoder layers (the backward pass stops below them: "
+                                    "faster steps); None: every layer", default=None)
     # data
     dataset: str = _help("'procedural' (generated scenes) or a JSON-lines file from `svg-agent build-dataset`", default="procedural")
     dataset_size: int = _help("procedural records to generate", default=512)
@@ -96,6 +98,8 @@ class TrainConfig:
     fast_generation: str = _help("RL generation from a merged (bf16 where native) copy of the policy with an exact "
                                  "Gumbel-max sampler: auto (on CPU, one process, no vLLM), true or false", default="auto")
     sample_max_new_tokens: int = _help("token limit of the before/after samples", default=256)
+    samples_before: bool = _help("also draw the evaluation descriptions with the policy before training (the "
+                                 "samples grid's first column)", default=True)
     sample_temperature: float = _help("temperature of the before/after samples", default=0.7)
     # sft
     sft_max_steps: int = _help("SFT optimizer steps", default=20)
@@ -356,12 +360,35 @@ def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def _lora_config(cfg: TrainConfig):
+def _lora_config(cfg: TrainConfig, model=None):
     from peft import LoraConfig
 
     targets = cfg.lora_target_modules
+    layers = None
+    if cfg.lora_layers is not None:
+        if cfg.lora_layers < 1:
+            raise ConfigError(f"lora_layers must be at least 1 (or none for every layer), not {cfg.lora_layers}")
+        n = _decoder_layers(model.config) if model is not None else None
+        if n is not None:
+            layers = list(range(max(0, n - cfg.lora_layers), n))
+            if targets == ["all-linear"]:  # PEFT takes a layer list only with module names
+                targets = _linear_names(model)
     return LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, task_type="CAUSAL_LM",
-                      target_modules=targets[0] if targets == ["all-linear"] else targets)
+                      target_modules=targets[0] if targets == ["all-linear"] else targets, layers_to_transform=layers)
+
+
+def _decoder_layers(model_config) -> int | None:
+    """How many decoder layers the model has (its text config's num_hidden_layers)."""
+    text = getattr(model_config, "text_config", None) or model_config
+    return getattr(text, "num_hidden_layers", None)
+
+
+def _linear_names(model) -> list[str]:
+    """The names of the linear modules inside the decoder layers (what 'all-linear' adapts)."""
+    import torch
+
+    return sorted({name.rsplit(".", 1)[-1] for name, mod in model.named_modules()
+                   if isinstance(mod, torch.nn.Linear) and ".layers." in name})
 
 
 NOT_IN_RLOO = {"loss_type", "scale_rewards"}  # GRPO-only settings, left out for RLOO
@@ -378,8 +405,8 @@ def _config_kwargs(config_cls, **kw) -> dict:
 
 
 def _common_args(cfg: TrainConfig, out: Path) -> dict:
-    extra = {"gradient_checkpointing": True} if cfg.gradient_checkpointing else {}
-    return extra | dict(output_dir=str(out), logging_steps=cfg.logging_steps, save_steps=cfg.save_steps,
+    # passed either way: TRL's own default is on, which recomputes every forward pass in the backward one
+    return dict(gradient_checkpointing=cfg.gradient_checkpointing, output_dir=str(out), logging_steps=cfg.logging_steps, save_steps=cfg.save_steps,
                 save_total_limit=cfg.save_total_limit, report_to=cfg.report_to, seed=cfg.seed, bf16=cfg.bf16,
                 dataloader_num_workers=0, dataloader_pin_memory=_cuda(), use_cpu=not _cuda(),
                 disable_tqdm=False, save_only_model=False)
@@ -491,7 +518,7 @@ def _check_output_dir(cfg: TrainConfig, out: Path) -> None:
 
         before = yaml.safe_load((out / "train_config.yaml").read_text()) or {}
         now = dataclasses.asdict(cfg)
-        changed = [k for k in ("model", "prompt_format", "lora_r", "lora_target_modules", "dataset", "dataset_size",
+        changed = [k for k in ("model", "prompt_format", "lora_r", "lora_target_modules", "lora_layers", "dataset", "dataset_size",
                                "dataset_seed", "stages") if k in before and before[k] != now[k]]
         if changed:
             raise ConfigError(f"--resume with a different {changed[0]} ({before[changed[0]]!r} -> {now[changed[0]]!r}) "
@@ -549,7 +576,7 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
         if main:
             vocab.save(out)
 
-    if main and not (out / "samples_start.jsonl").exists():  # the policy before this run trained it
+    if main and cfg.samples_before and not (out / "samples_start.jsonl").exists():  # the policy before this run trained it
         t = time.perf_counter()
         start = draw_samples(peft_model or model, tokenizer, fmt, cfg, scorer, vocab)
         _write_jsonl(out / "samples_start.jsonl", start)
@@ -720,7 +747,7 @@ def _sft_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, callback
     kw |= _sampling_args(SFTConfig, cfg.sft_group_by_length)
     args = SFTConfig(**_config_kwargs(SFTConfig, **kw))
     trainer = sft_trainer_class(fast, vocab)(model=model, args=args, train_dataset=ds, processing_class=tokenizer,
-                                             peft_config=_lora_config(cfg) if new_adapter else None, callbacks=callbacks)
+                                             peft_config=_lora_config(cfg, model) if new_adapter else None, callbacks=callbacks)
     if vocab is not None:  # every trained token must be one the policy can write (a chat template's end of turn)
         data = trainer.train_dataset
         masks = data["completion_mask"] if "completion_mask" in data.column_names else None
@@ -755,4 +782,4 @@ def _rl_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, scorer, c
     args = Config(**_config_kwargs(Config, **kw))
     reward_funcs = build_rewards(cfg.grpo_rewards, scorer=scorer, to_svg=fmt.to_svg)
     return Trainer(model=model, reward_funcs=reward_funcs, args=args, train_dataset=rl_dataset(records, fmt),
-                   processing_class=tokenizer, peft_config=_lora_config(cfg) if new_adapter else None, callbacks=callbacks)
+                   processing_class=tokenizer, peft_config=_lora_config(cfg, model) if new_adapter else None, callbacks=callbacks)

@@ -110,6 +110,25 @@ def test_sft_then_grpo_change_lora_only_and_feed_reward_columns(tiny_model, tmp_
     assert json.loads((out / "state.json").read_text())["completed"] == ["sft", "grpo"]
 
 
+def test_top_layers_only_no_hidden_checkpointing_no_samples_before(tiny_model, tmp_path):
+    """lora_layers adapts the top decoder layers alone; TRL's own gradient-checkpointing default
+    (on) is not applied behind the recipe's back; samples_before: false draws no 'before' samples."""
+    import torch
+    from safetensors.torch import load_file
+
+    cfg = _config(tiny_model, tmp_path / "run", lora_layers=1, samples_before=False, stages=["sft"])
+    train(cfg)
+    out = Path(cfg.output_dir)
+    weights = load_file(out / "adapter" / "adapter_model.safetensors")
+    layers = {int(k.split("layers.")[1].split(".")[0]) for k in weights}
+    assert layers == {1}, layers  # the tiny model has layers 0 and 1
+    args = torch.load(out / "sft" / "checkpoint-1" / "training_args.bin", weights_only=False)
+    assert args.gradient_checkpointing is False
+    assert not (out / "samples_start.jsonl").exists() and (out / "samples_end.jsonl").exists()
+    with pytest.raises(ConfigError, match="lora_layers must be at least 1"):
+        train(_config(tiny_model, tmp_path / "bad", lora_layers=0, stages=["sft"]))
+
+
 def _interrupt_at(monkeypatch, stage: str, step: int):
     """Make the run send itself SIGINT (as Ctrl-C does) at `step` of `stage`."""
     import svg_agent.train as t
