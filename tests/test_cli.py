@@ -10,7 +10,7 @@ from reference_scorer import scorer_defend, scorer_render
 from svg_agent.cli import build_parser
 from svgs import NS, random_scene
 
-SUBCOMMANDS = ["validate", "sanitize", "render", "score", "judge", "vectorize", "build-dataset", "contact-sheet", "descriptions", "demo", "train", "generate", "kaggle", "benchmark"]
+SUBCOMMANDS = ["validate", "sanitize", "render", "score", "judge", "vectorize", "build-dataset", "contact-sheet", "descriptions", "demo", "train", "generate", "kaggle", "benchmark", "serve"]
 
 
 def run(*args, stdin=None):
