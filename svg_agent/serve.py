@@ -115,9 +115,10 @@ class DrawService:
         specs: the systems (`default_systems`).
         settings: a GenerateConfig: the base model, the reward's models (judge, OCR, CLIP, PaliGemma).
         corpus_size: procedural records indexed for the procedural reference.
+        diffusion: more DiffusionConfig settings for the vectorizer (steps, width, height, ...).
     """
 
-    def __init__(self, specs: list[SystemSpec], settings=None, corpus_size: int = 20_000):
+    def __init__(self, specs: list[SystemSpec], settings=None, corpus_size: int = 20_000, diffusion: dict | None = None):
         from .generate import GenerateConfig
 
         if not specs:
@@ -125,6 +126,7 @@ class DrawService:
         self.specs = {s.name: s for s in specs}
         self.settings = settings or GenerateConfig()
         self.corpus_size = corpus_size
+        self.diffusion = dict(diffusion or {})
         self._policies: dict[str, object] = {}
         self._configs: dict[str, object] = {}
         self._vectorizer = None
@@ -303,7 +305,8 @@ class DrawService:
         if self._vectorizer is None:
             from vectorize.pipeline import DiffusionConfig, VectorizerPipeline
 
-            self._vectorizer = VectorizerPipeline(DiffusionConfig(model=spec.model, device=self.settings.device))
+            self._vectorizer = VectorizerPipeline(DiffusionConfig(**{"model": spec.model, "device": self.settings.device,
+                                                                     **self.diffusion}))
         return self._vectorizer(description).svg
 
 

@@ -239,3 +239,15 @@ def test_page_draws_in_a_browser(server):
         assert "<svg" in driver.page_source  # the SVG text, shown to copy
     finally:
         driver.quit()
+
+
+def test_vectorizer_system_with_a_tiny_diffusion_model(settings, tmp_path):
+    pytest.importorskip("diffusers")
+    from tiny_models import tiny_stable_diffusion
+
+    sd = str(tiny_stable_diffusion(tmp_path / "sd"))
+    specs = default_systems(tmp_path / "no-runs", model="tiny-random-gemma3", diffusion=sd, base=False)
+    assert [s.name for s in specs] == ["vectorizer", "procedural"]
+    service = DrawService(specs, settings, corpus_size=10, diffusion={"steps": 2, "width": 64, "height": 64, "device": "cpu"})
+    (row,) = service.draw("a purple forest at dusk", n=1, time_budget=30, systems=["vectorizer"])["systems"]
+    assert row["error"] is None and validate(row["svg"]).valid and row["raw_valid"] and row["defended"] is not None
