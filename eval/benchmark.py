@@ -334,7 +334,8 @@ def _num(v):
     return None if v is None else round(float(v), 5)
 
 
-def _rows(out: Path) -> list[dict]:
+def read_results(out: Path) -> list[dict]:
+    """The rows of `out/results.jsonl`, the last one of each (system, id, description); cut lines skipped."""
     rows = {}
     for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
         try:
@@ -347,7 +348,7 @@ def _rows(out: Path) -> list[dict]:
 
 def summarize(out: Path, cfg: BenchmarkConfig, items: list[dict]) -> dict:
     wanted = {(it["id"], it["description"]) for it in items}
-    rows = [r for r in _rows(out) if (r["id"], r["description"]) in wanted]
+    rows = [r for r in read_results(out) if (r["id"], r["description"]) in wanted]
     subs = sorted({x for r in rows for x in r.get("substitutions") or []})
     real = bool(cfg.clip and cfg.vqa and cfg.ocr_backend) and not subs
     summary = {"name": cfg.name, "descriptions": len(items),
@@ -425,7 +426,7 @@ def _grid(out: Path, names: list[str], items: list[dict]) -> None:
     from svg_agent.demo import contact_sheet
     from svg_agent.render import render_safe
 
-    rows = {(r["system"], r["id"]): r for r in _rows(out) if (r["id"], r["description"]) in
+    rows = {(r["system"], r["id"]): r for r in read_results(out) if (r["id"], r["description"]) in
             {(it["id"], it["description"]) for it in items}}
     grid = []
     for it in items:
@@ -446,7 +447,7 @@ def _plot(out: Path, names: list[str]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in _rows(out) if "skipped" not in r and r["system"] in names]
+    rows = [r for r in read_results(out) if "skipped" not in r and r["system"] in names]
     comps = [c for c in ("reward", "metric", "aesthetic", "vqa", "ocr", "judge_faithfulness", "standin_faithfulness", "standin_quality")
              if any(r.get(c) is not None for r in rows)]
     comps.append("bytes")

@@ -326,13 +326,11 @@ def gallery_items(folder: str | Path, system: str | None = None, contains: str =
     """(image, caption) pairs of a benchmark run's drawings, filtered by system and description."""
     from .render import default_pool
 
+    from eval.benchmark import read_results
+
     folder = Path(folder)
     rows = []
-    for line in (folder / "results.jsonl").read_text(encoding="utf-8").splitlines():
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a row cut by an interruption
+    for r in read_results(folder):
         if r.get("skipped") or (system and system != "all" and r.get("system") != system):
             continue
         if contains and contains.lower() not in str(r.get("description", "")).lower():
@@ -353,15 +351,9 @@ def gallery_items(folder: str | Path, system: str | None = None, contains: str =
 
 
 def benchmark_systems(folder: str | Path) -> list[str]:
-    names = []
-    for line in (Path(folder) / "results.jsonl").read_text(encoding="utf-8").splitlines():
-        try:
-            name = json.loads(line).get("system")
-        except json.JSONDecodeError:
-            continue
-        if name and name not in names:
-            names.append(name)
-    return names
+    from eval.benchmark import read_results
+
+    return list(dict.fromkeys(r["system"] for r in read_results(Path(folder))))
 
 
 # ---------------------------------------------------------------- the page and the endpoint
