@@ -221,8 +221,6 @@ class DrawService:
         return {"description": description, "notes": notes, "systems": results}
 
     def _one(self, spec: SystemSpec, description: str, n: int, time_budget: float, scene, questions) -> dict:
-        from .constraints import validate
-
         row = {"name": spec.name, "kind": spec.kind, "note": spec.note, "svg": None, "scores": {}, "seconds": None,
                "bytes": None, "valid": False, "raw_valid": False, "candidates": None, "error": None, "skipped": None,
                "image": None, "defended": None}
@@ -246,14 +244,15 @@ class DrawService:
             return row
         row["seconds"] = round(time.perf_counter() - t, 2)
         try:
-            self._score(row, svg, raw, description, questions, validate)
+            self._score(row, svg, raw, description, questions)
         except Exception as exc:
             row["error"] = (row["error"] + "; " if row["error"] else "") + f"scoring: {exc.__class__.__name__}: {exc}"
         return row
 
-    def _score(self, row: dict, svg: str, raw: str, description: str, questions, validate) -> None:
+    def _score(self, row: dict, svg: str, raw: str, description: str, questions) -> None:
         from rewards.scorer import description_seed
 
+        from .constraints import validate
         from .render import render_safe
 
         rec = self.scorer.score([svg], [description], questions=[questions] if questions else None, as_submitted=True)[0]
