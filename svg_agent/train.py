@@ -71,7 +71,7 @@ class TrainConfig:
     lora_dropout: float = _help("LoRA dropout", default=0.0)
     lora_target_modules: list[str] = _help("modules LoRA adapts ('all-linear' or names)", default_factory=lambda: ["all-linear"])
     lora_layers: int | None = _help("adapt only the top N decoder layers (the backward pass stops below them; "
-                                    "measured 9 % cheaper a token, and much worse at colours); None: every layer",
+                                    "measured 9 percent cheaper a token, and much worse at colours); None: every layer",
                                     default=None)
     # data
     dataset: str = _help("'procedural' (generated scenes) or a JSON-lines file from `svg-agent build-dataset`", default="procedural")
