@@ -77,3 +77,67 @@ def test_any_image_gives_a_valid_svg_under_budget(h, w, kind, seed):
         img = rng.randint(0, 256, (h, w, 4), dtype=np.uint8)
     r = vectorize_image(img, max_bytes=3_000)
     assert validate(r.svg, max_bytes=3_000).valid and r.bytes <= 3_000
+
+
+@settings(max_examples=60, deadline=None)
+@given(polys=st.lists(st.lists(st.tuples(st.integers(0, 800), st.integers(0, 800)), min_size=1, max_size=30),
+                      min_size=1, max_size=6))
+def test_path_length_is_the_length_of_the_path_text(polys):
+    from vectorize.trace import path_data, path_length
+
+    arrays = [np.array(p, np.int32) for p in polys]
+    text = path_data(arrays)
+    assert path_length(arrays) == len(text)
+    # The text draws the polygons it was given: parse it back to absolute points.
+    from svg_agent.compact import parse_path, path_points
+
+    got = [tuple(map(int, pt)) for pt in path_points(parse_path(text))]
+    want = []
+    for p in polys:
+        want.append(p[0])
+        want.extend(q for q, prev in zip(p[1:], p[:-1]) if q != prev)
+    assert got == want
+
+
+def _render_flat(name: str, side: int = 512) -> np.ndarray:
+    import io
+    from pathlib import Path
+
+    import cairosvg
+    from PIL import Image
+
+    path = Path(__file__).resolve().parent.parent / "svg_agent" / "examples" / "handmade" / name
+    png = cairosvg.svg2png(url=str(path), output_width=side, output_height=side)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def test_selection_raster_draws_what_cairosvg_draws():
+    """The search ranks candidates by OpenCV rasters: they must match the SVG's own render
+    (the half-cell offset, the even-odd holes, the stacking order), or the ranking is noise."""
+    from vectorize.trace import Layers, WorkImage, fit_budget, quantize, raster, ssim_color
+
+    for image, up in ((data.astronaut(), 1), (_render_flat("lighthouse_ocean.svg"), 2)):
+        work = WorkImage(image)
+        layers = Layers(*quantize(work, 8), upscale=up)
+        _, shapes = fit_budget(layers, 10_000)
+        from vectorize.trace import build_svg
+
+        render = np.asarray(render_image(build_svg(layers, shapes)))
+        own = ssim_color(raster(layers, shapes), render)
+        assert own > 0.97, own
+        # ... and a raster shifted by one pixel is clearly worse than the real one.
+        shifted = np.roll(raster(layers, shapes), 1, axis=1)
+        assert ssim_color(shifted, render) < own - 0.02
+
+
+@pytest.mark.parametrize("name", ["lighthouse_ocean.svg", "green_coat_brass_buttons.svg", "cabin_forest_night.svg"])
+def test_flat_illustrations_are_traced_closely_at_full_size(name):
+    """Hand-made flat drawings rendered to pixels come back close at 384 px in colour. Floor 0.93:
+    measured 0.95-0.98 on these three; the vectorizer before the stacked-fringe tracing scored
+    0.90-0.93 at 192 cells."""
+    image = _render_flat(name)
+    result = vectorize_image(image)
+    assert validate(result.svg).valid and result.bytes <= 10_000
+    src = cv2.resize(image, (384, 384), interpolation=cv2.INTER_AREA)
+    score = structural_similarity(np.asarray(render_image(result.svg)), src, channel_axis=2, data_range=255)
+    assert score >= 0.93, score
