@@ -38,9 +38,9 @@ from svg_agent.errors import InputError
 
 WORK_SIDE = 384  # the scorer's canvas: one work-grid cell per rendered pixel
 COLOR_STEPS = (2, 3, 4, 6, 8, 12, 16, 24, 32)  # colour counts the search may try
-FIRST_COLORS = (4, 8, 16)  # coarse pass; then the neighbours of the best
+FIRST_COLORS = (6, 16)  # coarse pass; then the neighbours of the best
 EPS_RANGE = (0.35, 24.0)  # Douglas-Peucker tolerance, in work-grid cells
-RERANK = 3  # candidates compared again at full size
+RERANK = 2  # candidates compared again at full size
 EDGE_WEIGHT = 0.2  # k-means weight of a pixel on an edge, against 1 inside a flat area
 INTERIOR_SPREAD = 24  # a pixel is inside a flat area when its 3 x 3 neighbourhood spans at most this per channel
 
@@ -124,8 +124,8 @@ def quantize(work: WorkImage | np.ndarray, k: int, seed: int = 0) -> tuple[np.nd
     remap = np.zeros(k, np.int64)
     remap[used] = np.arange(len(used))
     labels = remap[labels]
-    # Medians over every other pixel: the same colours, half the sorting.
-    sub, fsub = labels[::2], work.flat[::2]
+    # Medians over every third pixel: the same colours, a third of the sorting.
+    sub, fsub = labels[::3], work.flat[::3]
     palette = np.array([np.median(fsub[sub == j], axis=0) if (sub == j).any() else
                         np.median(work.flat[labels == j], axis=0) for j in range(len(used))])
     return labels.reshape(work.rgb.shape[:2]).astype(np.uint8), palette.round().astype(np.uint8)
@@ -159,16 +159,26 @@ def shape_masks(labels: np.ndarray, order: list[int]) -> list[np.ndarray]:
     rank[order] = np.arange(len(order))
     ranked = rank[labels]
     ksz = np.ones((3, 3), np.uint8)
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    h, w = ranked.shape
     masks = []
     for i in range(1, len(order)):
-        own = (ranked == i).astype(np.uint8)
-        n, comp = cv2.connectedComponents(1 - own, connectivity=4)
-        has_earlier = np.zeros(n, bool)
-        has_earlier[comp[ranked < i]] = True
-        later = ranked > i
-        fill = later & ~has_earlier[comp]
-        fringe = later & (cv2.dilate(own, ksz) > 0)
-        masks.append((own.astype(bool) | fill | fringe).astype(np.uint8))
+        mask = (ranked == i).astype(np.uint8)
+        ys, xs = np.nonzero(ranked > i)
+        if len(ys):
+            # A region that only later colours fill is a 4-connected piece of the later pixels
+            # with no earlier pixel beside it; all of it, and the fringe, lies in the later
+            # pixels' box (one cell of margin), which is small for most colours.
+            y0, y1, x0, x1 = max(0, ys.min() - 1), min(h, ys.max() + 2), max(0, xs.min() - 1), min(w, xs.max() + 2)
+            box = ranked[y0:y1, x0:x1]
+            later = (box > i).astype(np.uint8)
+            n, comp = cv2.connectedComponents(later, connectivity=4)
+            touches = np.zeros(n, bool)
+            touches[comp[(cv2.dilate((box < i).astype(np.uint8), cross) > 0) & (later > 0)]] = True
+            fill = (later > 0) & ~touches[comp]
+            fringe = (later > 0) & (cv2.dilate((box == i).astype(np.uint8), ksz) > 0)
+            mask[y0:y1, x0:x1] |= (fill | fringe).astype(np.uint8)
+        masks.append(mask)
     return masks
 
 
@@ -277,9 +287,9 @@ def _head(side: tuple[int, int], background: str) -> str:
 
 def svg_length(layers: Layers, shapes) -> int:
     n = len(_head(layers.side, _hex(layers.palette[layers.order[0]]))) + len("</svg>")
-    for k, polys in shapes:
-        n += len('<path fill="" d=""/>') + len(_hex(layers.palette[k])) + path_length(polys)
-    return n
+    n += sum(len('<path fill="" d=""/>') + len(_hex(layers.palette[k])) for k, _ in shapes)
+    # Each polygon's text stands alone (it starts with M), so one pass counts every path.
+    return n + path_length([p for _, polys in shapes for p in polys])
 
 
 def build_svg(layers: Layers, shapes) -> str:
