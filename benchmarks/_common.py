@@ -188,7 +188,7 @@ class MemorySampler:
                 pass
         return time.perf_counter(), busy, own
 
-    def __enter__(self) -> "MemorySampler":
+    def __enter__(self) -> MemorySampler:
         self._sample()
         self._cpu0 = self._cpu()
         self._thread.start()

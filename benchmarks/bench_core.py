@@ -25,6 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np  # noqa: E402
 from _common import (  # noqa: E402
     CATEGORIES,
     COMPACTION_CATEGORIES,
@@ -33,14 +34,12 @@ from _common import (  # noqa: E402
     command_line,
     latency_stats,
     load_info,
-    wait_idle,
     machine_info,
     pixel_diff,
     rnd,
     timed,
+    wait_idle,
 )
-
-import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from svg_agent.constraints import validate  # noqa: E402
@@ -192,7 +191,7 @@ def main() -> None:
     runs = defaultdict(list)
     pool_identical = {}
     ref_images = ref_defended = None
-    for rep in tqdm(range(args.repeats), desc="repeats", unit="pass"):
+    for _rep in tqdm(range(args.repeats), desc="repeats", unit="pass"):
         ref_images = ref_defended = None
         gc.collect()
         s, ref_images = bench_inprocess(svgs, seeds, False)

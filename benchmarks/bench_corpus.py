@@ -54,7 +54,16 @@ def main(argv=None) -> dict:
     from svg_agent.policy import PromptFormat, resolve_model
     from vectorize.dataset import dataset_contact_sheet
     from vectorize.scenes import (
-        COLORS, GARMENTS, MATERIALS, SCENE_OBJECTS, SHAPES, TERRAINS, TIMES, description_key, generate_scenes, split_of,
+        COLORS,
+        GARMENTS,
+        MATERIALS,
+        SCENE_OBJECTS,
+        SHAPES,
+        TERRAINS,
+        TIMES,
+        description_key,
+        generate_scenes,
+        split_of,
     )
 
     recipe = yaml.safe_load(Path(args.recipe).read_text())

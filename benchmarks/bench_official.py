@@ -32,11 +32,20 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import MemorySampler, build_set, command_line, latency_stats, load_info, machine_info, rnd, timed, wait_idle  # noqa: E402
-
 import cairosvg  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from _common import (  # noqa: E402
+    MemorySampler,
+    build_set,
+    command_line,
+    latency_stats,
+    load_info,
+    machine_info,
+    rnd,
+    timed,
+    wait_idle,
+)
 from PIL import Image, ImageFilter  # noqa: E402
 
 from svg_agent.constraints import validate  # noqa: E402

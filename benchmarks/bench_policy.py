@@ -116,7 +116,7 @@ def section_sft_speed(cfg, tmp: Path, variant: str, steps: int) -> dict:
     fmt = PromptFormat.for_tokenizer(tokenizer, vcfg.prompt_format)
     records = training_records(vcfg)
     vocab = output_vocab(vcfg, tmp, tokenizer, fmt, records, model.get_output_embeddings().weight.shape[0])
-    times, tokens = [], []
+    times = []
 
     class Timer(TrainerCallback):
         def on_step_begin(self, args, state, control, **kw):

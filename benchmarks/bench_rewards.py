@@ -46,6 +46,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np  # noqa: E402
 from _common import (  # noqa: E402
     CANVAS,
     MemorySampler,
@@ -58,8 +59,6 @@ from _common import (  # noqa: E402
     timed,
     wait_idle,
 )
-
-import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from rewards.formula import harmonic_mean, reward_value  # noqa: E402

@@ -54,6 +54,8 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 from _common import (  # noqa: E402
     CANVAS,
     REPO,
@@ -64,9 +66,6 @@ from _common import (  # noqa: E402
     rnd,
     wait_idle,
 )
-
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
 from skimage.metrics import structural_similarity  # noqa: E402
 
 from svg_agent.constraints import validate  # noqa: E402
@@ -313,8 +312,9 @@ def main() -> None:
     args = ap.parse_args()
     idle = wait_idle(args.wait_idle) if args.wait_idle > 0 else None
     t_start = time.perf_counter()
-    import vtracer  # noqa: F401  (fail early when missing)
     from importlib import metadata
+
+    import vtracer  # noqa: F401  (fail early when missing)
 
     images = load_images()
     if not any(kind == "flat" for kind, _ in images.values()):

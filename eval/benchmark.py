@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from svg_agent.errors import ConfigError, InputError
+
+log = logging.getLogger(__name__)
 
 KINDS = ("policy", "vectorizer", "trace-reference", "procedural", "csv", "folder")
 COMPONENTS = ("reward", "metric", "aesthetic", "vqa", "ocr", "judge_faithfulness", "judge_vqa", "standin_faithfulness",
@@ -108,8 +111,9 @@ def training_descriptions(cfg: BenchmarkConfig) -> set[str]:
                 data = {k: v for k, v in (yaml.safe_load(path.read_text()) or {}).items() if k in known}
                 try:
                     seen |= {r["description"].strip().lower() for r in training_records(TrainConfig(**data))}
-                except Exception:  # a dataset that moved: nothing to exclude from it
-                    pass
+                except Exception as exc:  # a dataset that moved: nothing to exclude from it
+                    log.warning("the training set of %s could not be read (%s: %s): its descriptions are not "
+                                "excluded from the benchmark", path, exc.__class__.__name__, exc)
                 break
     return seen
 

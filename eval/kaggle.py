@@ -17,6 +17,7 @@ SVG fails the whole run there), write submission.csv (id,svg), and report the ti
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,8 @@ import time
 from pathlib import Path
 
 from svg_agent.errors import InputError
+
+log = logging.getLogger(__name__)
 
 PER_CALL_LIMIT_S = 300.0  # the competition's limit on one predict call
 
@@ -61,6 +64,7 @@ class Predictor:
                 self.generator.scorer
             except Exception as exc:  # the fallbacks still answer
                 self.load_error = f"{exc.__class__.__name__}: {exc}"
+                log.warning("the policy did not load (%s): predict answers with the fallbacks", self.load_error)
                 self.generator = None
         self.budget = float(self.config.get("time_budget", 60.0))
         if self.vectorizer_model:  # load the fallback now too, never inside a call
@@ -71,7 +75,9 @@ class Predictor:
                 images = ImageGenerator(diffusion)
                 images._load()
                 self._vectorizer = VectorizerPipeline(diffusion, generator=images)
-            except Exception:
+            except Exception as exc:
+                log.warning("the vectorizer fallback %r did not load (%s: %s): it is left out",
+                            self.vectorizer_model, exc.__class__.__name__, exc)
                 self.vectorizer_model = None
 
     def predict(self, prompt: str) -> str:
@@ -81,16 +87,19 @@ class Predictor:
                 result = self.generator.generate(str(prompt)[:1000], time_budget=max(1.0, self.budget - self.margin))
                 if not result.fallback and _valid(result.svg):
                     return result.svg
-        except Exception:
-            pass
+                log.info("the policy gave no valid drawing for %r: falling back", str(prompt)[:80])
+        except Exception as exc:
+            log.warning("the policy failed on %r (%s: %s): falling back", str(prompt)[:80], exc.__class__.__name__, exc)
         left = self.budget - (time.perf_counter() - t0)
         if self.vectorizer_model and left > 5:
             try:
                 svg = self._vectorize(str(prompt))
                 if _valid(svg):
                     return svg
-            except Exception:
-                pass
+                log.info("the vectorizer gave no valid drawing for %r: answering with the stock drawing", str(prompt)[:80])
+            except Exception as exc:
+                log.warning("the vectorizer failed on %r (%s: %s): answering with the stock drawing",
+                            str(prompt)[:80], exc.__class__.__name__, exc)
         return safe_svg()
 
     def _vectorize(self, prompt: str) -> str:

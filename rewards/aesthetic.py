@@ -107,7 +107,7 @@ class AestheticScorer:
         self._head = self._head.to(self.device).eval()
         self._dtype = dtype
 
-    def embed(self, images) -> "np.ndarray":
+    def embed(self, images) -> np.ndarray:
         """L2-normalised CLIP image embeddings, N x D float32."""
         torch = _torch()
         from PIL import Image

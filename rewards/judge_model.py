@@ -292,7 +292,7 @@ class Judge:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Judge":
+    def load(cls, path: str | Path) -> Judge:
         import torch
 
         p = Path(path)

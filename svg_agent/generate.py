@@ -140,7 +140,7 @@ class Generator:
                                                   attn_implementation=c.attn_implementation))
         return self._policy
 
-    def load(self) -> "Generator":
+    def load(self) -> Generator:
         """Load the policy and the scorer now; a missing model or adapter raises (InputError, ConfigError).
 
         `generate` never raises: it answers a loading error with the stock drawing (what a Kaggle

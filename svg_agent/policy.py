@@ -114,7 +114,7 @@ class PromptFormat:
     kind: str  # "base" or "chat"
 
     @classmethod
-    def for_tokenizer(cls, tokenizer, requested: str = "auto") -> "PromptFormat":
+    def for_tokenizer(cls, tokenizer, requested: str = "auto") -> PromptFormat:
         if requested not in FORMATS:
             raise ConfigError(f"prompt_format must be one of {', '.join(FORMATS)}, not {requested!r}")
         if requested == "auto":

@@ -322,7 +322,7 @@ class RenderPool:
                 proc.kill()
                 proc.wait(timeout=10)
 
-    def __enter__(self) -> "RenderPool":
+    def __enter__(self) -> RenderPool:
         return self
 
     def __exit__(self, *exc) -> None:

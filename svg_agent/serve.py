@@ -21,7 +21,6 @@ Everything the page and the endpoint do goes through `DrawService`, which needs 
 
 import base64
 import dataclasses
-import json
 import random
 import threading
 import time
@@ -323,9 +322,9 @@ def _norm(text: str) -> str:
 
 def gallery_items(folder: str | Path, system: str | None = None, contains: str = "", limit: int = 120, size: int = 192):
     """(image, caption) pairs of a benchmark run's drawings, filtered by system and description."""
-    from .render import default_pool
-
     from eval.benchmark import read_results
+
+    from .render import default_pool
 
     folder = Path(folder)
     rows = []

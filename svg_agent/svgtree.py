@@ -49,7 +49,7 @@ class Node:
 
     tag: str
     attrs: dict[str, str] = field(default_factory=dict)
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
 
     def iter(self):
         stack = [self]

@@ -531,11 +531,11 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
 
     With `keep_model`, the summary's "model" entry is the trained PeftModel itself (for tests and notebooks).
     """
+    import os
+
     import yaml
 
     from .policy import PolicySpec, PromptFormat, attach_adapter, load_model
-
-    import os
 
     if os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
         raise ConfigError("DeepSpeed ZeRO-3 is not supported: the adapter is saved and sampled on one process. "

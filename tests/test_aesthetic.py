@@ -11,10 +11,11 @@ from svg_agent._torchvision import ensure_torchvision  # noqa: E402
 ensure_torchvision()  # before open_clip imports torchvision beside the CPU torch
 pytest.importorskip("open_clip")
 
+from svgs import random_scene  # noqa: E402
+
 from rewards.aesthetic import AestheticScorer, load_head  # noqa: E402
 from rewards.scorer import Scorer, ScorerConfig  # noqa: E402
 from svg_agent.errors import ConfigError  # noqa: E402
-from svgs import random_scene  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 TINY = {"embed_dim": 768, "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32, "head_width": 32},
@@ -84,8 +85,9 @@ def test_missing_weights_are_a_clear_error(tmp_path):
 def test_full_metric_path_with_tiny_models(tiny_clip, pool, tmp_path):
     pytest.importorskip("transformers")
     pytest.importorskip("rapidocr_onnxruntime")
-    from rewards.formula import competition_score
     from tiny_models import tiny_paligemma
+
+    from rewards.formula import competition_score
 
     _, _, clip_path = tiny_clip
     pg = tiny_paligemma(tmp_path / "pg")

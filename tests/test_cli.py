@@ -5,10 +5,10 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
-
 from reference_scorer import scorer_defend, scorer_render
-from svg_agent.cli import build_parser
 from svgs import NS, random_scene
+
+from svg_agent.cli import build_parser
 
 SUBCOMMANDS = ["validate", "sanitize", "render", "score", "judge", "vectorize", "build-dataset", "contact-sheet", "descriptions", "demo", "train", "generate", "kaggle", "benchmark", "serve"]
 
@@ -118,8 +118,9 @@ def test_demo_writes_contact_sheet_and_summary(tmp_path):
 
 def test_score_a_submission_offline(tmp_path):
     pytest.importorskip("rapidocr_onnxruntime")
-    from svg_agent.demo import handmade_examples
     from svgs import hidden_text_svg
+
+    from svg_agent.demo import handmade_examples
 
     cabin_desc, cabin = handmade_examples()[2]
     sub = tmp_path / "submission.csv"

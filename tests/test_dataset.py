@@ -1,6 +1,5 @@
 """Dataset building: resumable JSON lines, traced images, contact sheets."""
 
-import json
 
 import numpy as np
 import pytest

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-
 from reference_scorer import scorer_defend, scorer_render
-from svg_agent.defenses import defend, description_seeds, fft_low_pass, median
 from svgs import random_scene
+
+from svg_agent.defenses import defend, description_seeds, fft_low_pass, median
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7, 123456, 2**31 - 2])

@@ -6,13 +6,22 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
+from svgs import (
+    BILLION_LAUGHS,
+    EXTERNAL_DTD,
+    EXTERNAL_HREF,
+    HUGE_SIZE,
+    HUGE_VIEWBOX,
+    LONG_DASHES,
+    NS,
+    XXE,
+    deep_nesting,
+    many_elements,
+    use_bomb,
+)
 
 from svg_agent.constraints import validate
 from svg_agent.sanitize import sanitize
-from svgs import (
-    BILLION_LAUGHS, EXTERNAL_DTD, EXTERNAL_HREF, HUGE_SIZE, HUGE_VIEWBOX, LONG_DASHES, NS, XXE,
-    deep_nesting, many_elements, use_bomb,
-)
 
 HOSTILE = {
     "billion_laughs": BILLION_LAUGHS,

@@ -5,13 +5,13 @@ import random
 
 import numpy as np
 import pytest
+from svgs import NS, random_scene, text_svg
 
 from rewards.judge import JudgeAnswers, answer, answerable, choice_probs, judge_questions, route, value_of
 from rewards.judge_model import accuracy, heldout_scenes, junk_svg
 from rewards.scorer import Scorer, ScorerConfig
 from svg_agent.defenses import defend_main
 from svg_agent.render import render_image
-from svgs import NS, random_scene, text_svg
 from vectorize.scenes import ATTRIBUTE_SLOTS, generate_scenes
 
 

@@ -73,18 +73,23 @@ def test_predict_with_slow_model_answers_valid_within_budget():
     assert validate(svg).valid and len(svg.encode()) <= 10_000
 
 
-def test_predict_with_raising_model_returns_valid_fallback():
+def test_predict_with_raising_model_returns_valid_fallback(caplog):
     from eval.kaggle import Predictor
 
-    svg = Predictor({"time_budget": 5}, generator=_Raising()).predict("a purple forest at dusk")
+    with caplog.at_level("WARNING", logger="eval.kaggle"):
+        svg = Predictor({"time_budget": 5}, generator=_Raising()).predict("a purple forest at dusk")
     assert validate(svg).valid and validate(svg, gateway=True).valid
+    # It never raises, but it says why it fell back.
+    assert any("policy failed" in r.getMessage() and "purple forest" in r.getMessage() for r in caplog.records)
 
 
-def test_predictor_with_missing_model_still_answers(tmp_path):
+def test_predictor_with_missing_model_still_answers(tmp_path, caplog):
     from eval.kaggle import Predictor
 
-    p = Predictor({"model": str(tmp_path / "missing-model"), "time_budget": 5})
+    with caplog.at_level("WARNING", logger="eval.kaggle"):
+        p = Predictor({"model": str(tmp_path / "missing-model"), "time_budget": 5})
     assert p.load_error and "does not exist" in p.load_error
+    assert any("did not load" in r.getMessage() and "does not exist" in r.getMessage() for r in caplog.records)
     assert validate(p.predict("a red circle")).valid
 
 
@@ -148,8 +153,9 @@ def test_cli_kaggle_check_exit_code(tmp_path):
 # ---------------------------------------------------------------- benchmark
 
 def test_benchmark_writes_every_output_and_resumes(tiny_run, tmp_path):
-    from eval.benchmark import load_config, run_benchmark
     from tiny_models import tiny_stable_diffusion
+
+    from eval.benchmark import load_config, run_benchmark
 
     model_dir, run = tiny_run
     sd = tiny_stable_diffusion(tmp_path / "sd")

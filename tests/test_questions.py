@@ -66,8 +66,9 @@ def test_parse_llm_questions_keeps_only_well_formed_ones():
 def test_llm_generator_runs_a_tiny_gemma_and_tops_up_with_rules():
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from rewards.questions import LLMQuestionGenerator
     from tiny_models import tiny_gemma3, tiny_tokenizer
+
+    from rewards.questions import LLMQuestionGenerator
 
     tok = tiny_tokenizer(['{"question": "What color is the forest?", "choices": ["yes", "no"], "answer": "yes"}',
                           "Write multiple-choice questions about a purple forest at dusk"])

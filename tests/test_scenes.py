@@ -13,7 +13,16 @@ from svg_agent.constraints import validate
 from svg_agent.defenses import defend
 from svg_agent.render import render_image
 from vectorize.scenes import (
-    COLORS, GARMENTS, MATERIALS, SCENE_OBJECTS, SHAPES, TERRAINS, TIMES, description_key, flatten, generate_scenes,
+    COLORS,
+    GARMENTS,
+    MATERIALS,
+    SCENE_OBJECTS,
+    SHAPES,
+    TERRAINS,
+    TIMES,
+    description_key,
+    flatten,
+    generate_scenes,
     split_of,
 )
 

@@ -1,10 +1,10 @@
 import pytest
+from svgs import NS, hidden_text_svg, text_svg
 
 from rewards.registry import build_rewards
 from rewards.scorer import Scorer, ScorerConfig
 from svg_agent.demo import example_files, handmade_examples
 from svg_agent.errors import ConfigError
-from svgs import NS, hidden_text_svg, text_svg
 
 pytest.importorskip("rapidocr_onnxruntime")
 FOREST = dict(example_files())["purple_forest_at_dusk.svg"].decode()

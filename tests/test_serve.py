@@ -124,7 +124,7 @@ def test_gallery_filters_a_benchmark_run(tmp_path):
             ("b", "1", "a red circle", '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"/>'),
             ("a", "2", "a blue square", '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"><rect x="90" '
              'y="90" width="200" height="200" fill="blue"/></svg>')]
-    for system, rid, desc, svg in rows:
+    for system, rid, _desc, svg in rows:
         (folder / "svgs" / system).mkdir(parents=True, exist_ok=True)
         (folder / "svgs" / system / f"{rid}.svg").write_text(svg)
     lines = [json.dumps({"system": s, "id": i, "description": d, "reward": 0.5, "bytes": len(v), "valid": True})

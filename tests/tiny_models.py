@@ -12,7 +12,12 @@ def tiny_paligemma(folder: Path, seed: int = 0) -> Path:
 
     ensure_torchvision()
     import torch
-    from transformers import PaliGemmaConfig, PaliGemmaForConditionalGeneration, PaliGemmaProcessor, SiglipImageProcessor
+    from transformers import (
+        PaliGemmaConfig,
+        PaliGemmaForConditionalGeneration,
+        PaliGemmaProcessor,
+        SiglipImageProcessor,
+    )
 
     hf = tiny_tokenizer(["answer en Question: What color is the sky?\nChoices:\nA. blue\nB. red\nC. green\nD. yellow\n",
                          "ocr", "yes no", "Is there a red circle?"], vocab_size=300, extra_special=["<image>"])
@@ -126,8 +131,13 @@ def tiny_sdxl(folder: Path) -> tuple[Path, Path]:
 
     ensure_torchvision()
     import torch
-    from diffusers import (AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLImg2ImgPipeline,
-                           StableDiffusionXLPipeline, UNet2DConditionModel)
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionXLImg2ImgPipeline,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     tok = _char_clip_tokenizer(folder / "_tok")
