@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from svg_agent.compact import shortest_color
 from svg_agent.constraints import MAX_SVG_BYTES, validate
 from svg_agent.errors import InputError
 
@@ -132,10 +133,7 @@ def quantize(work: WorkImage | np.ndarray, k: int, seed: int = 0) -> tuple[np.nd
 
 
 def _hex(rgb) -> str:
-    r, g, b = (int(v) for v in rgb)
-    if r % 17 == 0 and g % 17 == 0 and b % 17 == 0:
-        return "#%x%x%x" % (r // 17, g // 17, b // 17)
-    return "#%02x%02x%02x" % (r, g, b)
+    return shortest_color("#%02x%02x%02x" % tuple(int(v) for v in rgb))
 
 
 # ---------------------------------------------------------------------------------------------
