@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from svg_agent.errors import ConfigError, InputError
+from svg_agent.settings import RewardSettings
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,10 @@ COMPONENTS = ("reward", "metric", "aesthetic", "vqa", "ocr", "judge_faithfulness
 
 
 @dataclass
-class BenchmarkConfig:
+class BenchmarkConfig(RewardSettings):
+    """The reward group (svg_agent.settings: the models every system is scored with), the
+    descriptions and the systems."""
+
     name: str = "benchmark"
     output_dir: str = "runs/benchmark"
     descriptions: str = "procedural"  # procedural | train.csv | dataset.jsonl | descriptions.txt
@@ -46,15 +50,10 @@ class BenchmarkConfig:
     limit: int = 24
     seed: int = 9173  # procedural descriptions' seed (differs from the training recipes')
     systems: list = field(default_factory=list)
-    ocr_backend: str | None = "rapidocr"
-    clip: str | None = None
-    clip_model: str = "ViT-L-14"
-    vqa: str | None = None
-    vqa_4bit: bool = False
-    judge: str | None = "auto"  # without vqa: the offline judge (auto, a saved judge, or none)
     grid_columns: int = 12  # descriptions shown in the image grid
 
     def __post_init__(self):
+        super().__post_init__()  # "none" is None for every optional field
         if not self.systems:
             raise ConfigError("a benchmark needs at least one entry under `systems`")
         names = []
@@ -70,9 +69,6 @@ class BenchmarkConfig:
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ConfigError(f"system names must differ: {sorted(dup)[0]!r} appears twice")
-        for name in ("ocr_backend", "clip", "vqa", "judge"):
-            if isinstance(getattr(self, name), str) and getattr(self, name).lower() in ("none", "null", ""):
-                setattr(self, name, None)
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> BenchmarkConfig:

@@ -24,6 +24,7 @@ from svg_agent.constraints import validate
 from svg_agent.extract import extract_candidates, to_text
 from svg_agent.render import RenderPool, default_pool
 from svg_agent.sanitize import sanitize
+from svg_agent.settings import RewardSettings
 
 from .formula import SizeConfig, competition_score, reward_value, size_factor
 from .ocr import OcrBackend, make_ocr_backend, ocr_term
@@ -100,11 +101,11 @@ class ScoreRecord:
 
 
 def scorer_config(settings, **overrides) -> ScorerConfig:
-    """A ScorerConfig from a settings object with ocr_backend, clip, clip_model, vqa, vqa_4bit and
-    optionally judge (the training, generation and benchmark configs all name the reward's models that way)."""
-    judge = getattr(settings, "judge", "auto")  # each config reads "none" as None itself
-    return ScorerConfig(ocr_backend=settings.ocr_backend, aesthetic=settings.clip, clip_model=settings.clip_model,
-                        vqa=settings.vqa, vqa_4bit=settings.vqa_4bit, judge=judge, **overrides)
+    """The ScorerConfig that a config's reward group (`svg_agent.settings.RewardSettings`) describes;
+    the group's `clip` is the scorer's `aesthetic`."""
+    r = RewardSettings.of(settings)
+    return ScorerConfig(ocr_backend=r.ocr_backend, aesthetic=r.clip, clip_model=r.clip_model, vqa=r.vqa,
+                        vqa_4bit=r.vqa_4bit, judge=r.judge, **overrides)
 
 
 def description_seed(description: str) -> int:

@@ -119,12 +119,12 @@ def cmd_render(args) -> int:
 
 def cmd_score(args) -> int:
     from eval.metric import score_submission, summary_text, write_scores
-    from rewards.scorer import Scorer, ScorerConfig
+    from rewards.scorer import Scorer, scorer_config
 
-    scorer = Scorer(ScorerConfig(ocr_backend=None if args.ocr == "none" else args.ocr,
-                                 aesthetic=args.clip, clip_model=args.clip_model,
-                                 vqa=args.vqa, vqa_4bit=args.vqa_4bit,
-                                 judge=None if args.judge == "none" else args.judge))
+    from .settings import RewardSettings
+
+    scorer = Scorer(scorer_config(RewardSettings(ocr_backend=args.ocr, clip=args.clip, clip_model=args.clip_model,
+                                                 vqa=args.vqa, vqa_4bit=args.vqa_4bit, judge=args.judge)))
     rows, summary = score_submission(args.svgs, args.descriptions, args.questions, scorer=scorer)
     if args.output:
         write_scores(rows, args.output)

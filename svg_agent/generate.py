@@ -21,19 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError, InputError
-
-MODEL_KEYS = ("model", "adapter", "prompt_format", "dtype", "load_in_4bit", "attn_implementation")
-SCORER_KEYS = ("ocr_backend", "clip", "clip_model", "vqa", "vqa_4bit", "judge")
+from .settings import PolicySettings, RewardSettings
 
 
 @dataclass
-class GenerateConfig:
-    model: str = "gemma3-270m-offline"
-    adapter: str | None = None
-    prompt_format: str = "auto"
-    dtype: str = "float32"
-    load_in_4bit: bool = False
-    attn_implementation: str | None = None
+class GenerateConfig(PolicySettings, RewardSettings):
+    """The policy and reward groups (svg_agent.settings), and how candidates are drawn."""
+
     device: str | None = None
     n: int = 4  # candidates per description
     batch_size: int = 4  # candidates sampled together
@@ -42,18 +36,10 @@ class GenerateConfig:
     temperature: float = 1.0
     top_p: float = 0.95
     seed: int = 0
-    ocr_backend: str | None = "rapidocr"
-    clip: str | None = None
-    clip_model: str = "ViT-L-14"
-    vqa: str | None = None
-    vqa_4bit: bool = False
-    judge: str | None = "auto"  # without vqa: the offline judge (auto, a saved judge, or none)
     max_bytes: int = 10_000
 
     def __post_init__(self):
-        for name in ("ocr_backend", "clip", "vqa", "judge", "adapter", "attn_implementation"):
-            if isinstance(getattr(self, name), str) and getattr(self, name).lower() in ("none", "null", ""):
-                setattr(self, name, None)
+        super().__post_init__()  # "none" is None for every optional field
         if self.n < 1 or self.batch_size < 1:
             raise ConfigError("n and batch_size must be at least 1")
         if self.time_budget <= 0:
@@ -91,7 +77,8 @@ def load_generate_config(path: str | None, overrides: dict, adapter: str | None 
             unknown = [k for k in data if k not in known]
             if unknown:
                 raise ConfigError(f"unknown config key {unknown[0]!r} in {source}")
-            values = {k: data[k] for k in (*MODEL_KEYS, *SCORER_KEYS) if k in data and k != "adapter"}
+            values = PolicySettings.pick(data) | RewardSettings.pick(data)
+            values.pop("adapter", None)  # the adapter the run started from is not the one it wrote
         else:
             unknown = [k for k in data if k not in fields]
             if unknown:
@@ -134,10 +121,7 @@ class Generator:
         if self._policy is None:
             from .policy import PolicySpec, load_policy
 
-            c = self.config
-            self._policy = load_policy(PolicySpec(model=c.model, adapter=c.adapter, dtype=c.dtype, load_in_4bit=c.load_in_4bit,
-                                                  device=c.device, prompt_format=c.prompt_format,
-                                                  attn_implementation=c.attn_implementation))
+            self._policy = load_policy(PolicySpec.of(self.config, device=self.config.device))
         return self._policy
 
     def load(self) -> Generator:

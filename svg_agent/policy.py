@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .cache import cache_dir
 from .errors import ConfigError, InputError
+from .settings import PolicySettings
 
 OFFLINE_GEMMA = "gemma3-270m-offline"
 TINY_GEMMA = "tiny-random-gemma3"
@@ -191,16 +192,11 @@ def _length(value: str | None) -> float:
 
 
 @dataclass
-class PolicySpec:
-    """What to load: the model, an adapter, precision and the prompt format."""
+class PolicySpec(PolicySettings):
+    """What to load: the policy settings (model, adapter, precision, prompt format), and where and how."""
 
-    model: str = TINY_GEMMA
-    adapter: str | None = None
-    dtype: str = "float32"  # float32, bfloat16, float16 or auto
-    load_in_4bit: bool = False  # bitsandbytes NF4, CUDA only
+    model: str = PolicySettings.redefault("model", TINY_GEMMA)
     device: str | None = None  # default: cuda when available
-    prompt_format: str = "auto"
-    attn_implementation: str | None = None
     trainable: bool = False  # load the adapter with gradients on
     merge_adapter: bool = True  # for inference: fold the LoRA weights into the base (faster generation)
 

@@ -286,16 +286,17 @@ class DrawService:
     def _config(self, spec: SystemSpec):
         """The generation settings of a policy system: its run's model, the server's reward and sampling."""
         if spec.name not in self._configs:
-            from .generate import MODEL_KEYS, load_generate_config
+            from .generate import load_generate_config
+            from .settings import PolicySettings
 
             c = self.settings
             if spec.adapter:
                 own = load_generate_config(None, {}, adapter=spec.adapter)  # the model the run trained
-                model = {k: getattr(own, k) for k in MODEL_KEYS}
+                model = PolicySettings.pick(own)
                 if spec.model:
                     model["model"] = spec.model
             else:
-                model = {k: getattr(c, k) for k in MODEL_KEYS} | {"adapter": None, "model": spec.model or c.model}
+                model = PolicySettings.pick(c) | {"adapter": None, "model": spec.model or c.model}
             self._configs[spec.name] = dataclasses.replace(c, **model)
         return self._configs[spec.name]
 

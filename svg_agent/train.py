@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError, InputError, SvgAgentError
+from .settings import DataSettings, PolicySettings, RewardSettings, setting
 
 STAGES = ("sft", "grpo")
 ALGORITHMS = ("grpo", "rloo")
@@ -49,20 +51,31 @@ class TrainingInterrupted(SvgAgentError):
     exit_code = 130
 
 
-def _help(text: str, **kw):
-    return field(metadata={"help": text}, **kw)
+_help = setting
+
+
+def _mapping(name: str, value) -> dict:
+    """A `sft:`/`grpo:` value as a dict: a YAML mapping, JSON text from the command line, or nothing."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"--{name} takes a JSON mapping of TRL settings, e.g. '{{\"max_grad_norm\": 0.5}}' "
+                              f"({exc})") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name} must be a mapping of TRL settings, not {type(value).__name__}")
+    return dict(value)
 
 
 @dataclass
-class TrainConfig:
-    """Every setting of a training run. Fields prefixed sft_ and grpo_ belong to that stage."""
+class TrainConfig(RewardSettings, DataSettings, PolicySettings):
+    """Every setting of a training run: the policy, data and reward groups (svg_agent.settings), the
+    run's own fields, fields prefixed sft_ and grpo_ for that stage, and `sft:` / `grpo:` mappings of
+    further TRL settings (SFTConfig, GRPOConfig or RLOOConfig fields) passed through as they are."""
 
-    # model and adapter
-    model: str = _help("hub id, local folder, 'gemma3-270m-offline' or 'tiny-random-gemma3'", default="tiny-random-gemma3")
-    prompt_format: str = _help("auto (chat if the tokenizer has a chat template), chat or base", default="auto")
-    dtype: str = _help("weights: float32, bfloat16, float16 or auto", default="float32")
-    load_in_4bit: bool = _help("QLoRA: load the base model in 4-bit NF4 (CUDA, bitsandbytes)", default=False)
-    attn_implementation: str | None = _help("eager, sdpa or flash_attention_2 (default: transformers' choice)", default=None)
+    model: str = PolicySettings.redefault("model", "tiny-random-gemma3")
     adapter: str | None = _help("start from this saved LoRA adapter instead of a new one", default=None)
     output_vocab: str = _help("full (the policy may write any token) or svg (only SVG markup tokens, a twentieth of "
                               "Gemma's vocabulary: faster on CPU, no prose; saved beside the adapter)", default="full")
@@ -73,12 +86,6 @@ class TrainConfig:
     lora_layers: int | None = _help("adapt only the top N decoder layers (the backward pass stops below them; "
                                     "measured 9 percent cheaper a token, and much worse at colours); None: every layer",
                                     default=None)
-    # data
-    dataset: str = _help("'procedural' (generated scenes) or a JSON-lines file from `svg-agent build-dataset`", default="procedural")
-    dataset_size: int = _help("procedural records to generate", default=512)
-    dataset_seed: int = _help("seed of the procedural generator", default=0)
-    procedural_flat: bool = _help("procedural backdrops in one colour instead of a gradient (fewer tokens)", default=True)
-    max_svg_tokens: int = _help("drop SFT records whose completion is longer than this many tokens", default=256)
     eval_descriptions: list[str] = _help("held-out descriptions drawn before and after training (never trained on)",
                                          default_factory=lambda: list(EVAL_DESCRIPTIONS))
     # run
@@ -107,7 +114,7 @@ class TrainConfig:
     sft_learning_rate: float = _help("SFT learning rate", default=2e-4)
     sft_batch_size: int = _help("SFT sequences per device per step", default=4)
     sft_gradient_accumulation_steps: int = _help("SFT gradient accumulation", default=1)
-    sft_warmup_ratio: float = _help("SFT warm-up fraction", default=0.05)
+    sft_warmup_ratio: float = _help("fraction of sft_max_steps spent warming the learning rate up", default=0.05)
     sft_max_length: int = _help("SFT sequence limit (prompt + completion tokens)", default=384)
     sft_group_by_length: bool = _help("batch SFT records of similar length together (less padding)", default=True)
     # grpo / rloo
@@ -132,20 +139,16 @@ class TrainConfig:
     grpo_use_vllm: bool = _help("generate with vLLM (GPU)", default=False)
     grpo_vllm_mode: str = _help("colocate or server", default="colocate")
     grpo_vllm_server_base_url: str | None = _help("vLLM server URL (server mode)", default=None)
-    # reward
-    ocr_backend: str | None = _help("rapidocr, tesseract or none", default="rapidocr")
     reward_validity: str = _help("extracted (the SVG as written must validate) or sanitized", default="extracted")
-    clip: str | None = _help("CLIP weights for the real aesthetic term ('openai' or a checkpoint); none: stand-in", default=None)
-    clip_model: str = _help("open_clip architecture", default="ViT-L-14")
-    vqa: str | None = _help("PaliGemma hub id or folder for the real VQA term; none: stand-in", default=None)
-    vqa_4bit: bool = _help("load PaliGemma in 4-bit (CUDA)", default=False)
-    judge: str | None = _help("without vqa: the offline judge (a stand-in) that answers the questions: auto (cached, "
-                              "trained on first use), a saved judge, or none (the pixel stand-in)", default="auto")
+    # further TRL settings, passed through
+    sft: dict | str | None = _help("further SFTConfig settings as a mapping (YAML) or JSON text (command line), e.g. "
+                                   '{"max_grad_norm": 0.5}; TRL validates them', default=None)
+    grpo: dict | str | None = _help("further GRPOConfig or RLOOConfig settings, as for sft", default=None)
 
     def __post_init__(self):
-        for name in ("ocr_backend", "clip", "vqa", "judge", "adapter", "attn_implementation", "grpo_vllm_server_base_url"):
-            if isinstance(getattr(self, name), str) and getattr(self, name).lower() in ("none", "null", ""):
-                setattr(self, name, None)
+        super().__post_init__()  # "none" is None for every optional field
+        for name in ("sft", "grpo"):
+            setattr(self, name, _mapping(name, getattr(self, name)))
         from .fastpath import _choice
 
         for name in ("cpu_bf16", "fast_loss", "fast_generation"):
@@ -175,6 +178,8 @@ class TrainConfig:
         if self.grpo_batch_size % self.grpo_num_generations:
             raise ConfigError(f"grpo_batch_size ({self.grpo_batch_size}) must be a multiple of grpo_num_generations "
                               f"({self.grpo_num_generations})")
+        if not 0 <= self.sft_warmup_ratio <= 1:
+            raise ConfigError(f"sft_warmup_ratio is a fraction of sft_max_steps, between 0 and 1, not {self.sft_warmup_ratio}")
         for name in ("sft_max_steps", "grpo_max_steps", "save_steps", "sft_batch_size", "max_svg_tokens"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
@@ -405,12 +410,76 @@ def _config_kwargs(config_cls, **kw) -> dict:
     return {k: v for k, v in kw.items() if k in names}
 
 
-def _common_args(cfg: TrainConfig, out: Path) -> dict:
-    # passed either way: TRL's own default is on, which recomputes every forward pass in the backward one
-    return dict(gradient_checkpointing=cfg.gradient_checkpointing, output_dir=str(out), logging_steps=cfg.logging_steps, save_steps=cfg.save_steps,
-                save_total_limit=cfg.save_total_limit, report_to=cfg.report_to, seed=cfg.seed, bf16=cfg.bf16,
-                dataloader_num_workers=0, dataloader_pin_memory=_cuda(), use_cpu=not _cuda(),
-                disable_tqdm=False, save_only_model=False)
+def _common_args(cfg: TrainConfig, out: Path) -> tuple[dict, dict]:
+    """(settings from the config's own fields, settings the project chooses) shared by both stages."""
+    # gradient_checkpointing passed either way: TRL's own default is on, which recomputes every forward pass
+    own = dict(gradient_checkpointing="gradient_checkpointing", logging_steps="logging_steps", save_steps="save_steps",
+               save_total_limit="save_total_limit", report_to="report_to", seed="seed", bf16="bf16")
+    chosen = dict(output_dir=str(out), dataloader_num_workers=0, dataloader_pin_memory=_cuda(), use_cpu=not _cuda(),
+                  disable_tqdm=False, save_only_model=False)
+    return {k: (name, getattr(cfg, name)) for k, name in own.items()}, chosen
+
+
+def _sft_kwargs(cfg: TrainConfig, out: Path, config_cls) -> tuple[dict, dict]:
+    own, chosen = _common_args(cfg, out)
+    own |= {k: (name, getattr(cfg, name)) for k, name in dict(
+        max_steps="sft_max_steps", learning_rate="sft_learning_rate", per_device_train_batch_size="sft_batch_size",
+        gradient_accumulation_steps="sft_gradient_accumulation_steps", max_length="sft_max_length").items()}
+    # a step count, not a fraction: transformers 4 reads warmup_steps < 1 as zero steps, 5 as a ratio
+    own["warmup_steps"] = ("sft_warmup_ratio", math.ceil(cfg.sft_warmup_ratio * cfg.sft_max_steps))
+    own |= {k: ("sft_group_by_length", v) for k, v in _sampling_args(config_cls, cfg.sft_group_by_length).items()}
+    chosen |= dict(lr_scheduler_type="cosine", completion_only_loss=True, packing=False)
+    return own, chosen
+
+
+def _rl_kwargs(cfg: TrainConfig, out: Path) -> tuple[dict, dict]:
+    own, chosen = _common_args(cfg, out)
+    own |= {k: (name, getattr(cfg, name)) for k, name in dict(
+        max_steps="grpo_max_steps", learning_rate="grpo_learning_rate", per_device_train_batch_size="grpo_batch_size",
+        gradient_accumulation_steps="grpo_gradient_accumulation_steps", num_generations="grpo_num_generations",
+        max_completion_length="grpo_max_completion_length", temperature="grpo_temperature", top_p="grpo_top_p",
+        loss_type="grpo_loss_type", beta="grpo_beta", epsilon="grpo_epsilon", scale_rewards="grpo_scale_rewards",
+        reward_weights="grpo_reward_weights", use_vllm="grpo_use_vllm", vllm_mode="grpo_vllm_mode",
+        vllm_server_base_url="grpo_vllm_server_base_url").items()}
+    chosen |= dict(lr_scheduler_type="constant", warmup_steps=0, log_completions=False, shuffle_dataset=True)
+    return own, chosen
+
+
+def _trl_kwargs(config_cls, stage: str, cfg: TrainConfig, parts: tuple[dict, dict]) -> dict:
+    """A TRL config's keyword arguments: the config's own fields, the project's choices, then the
+    `sft:`/`grpo:` mapping over the choices. A mapping key that one of our fields sets, or that
+    `config_cls` does not have, is an error naming what to write instead."""
+    own, chosen = parts
+    extra = getattr(cfg, stage) or {}
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    for key in extra:
+        if key in own:
+            raise ConfigError(f"{stage}.{key} is set by the field {own[key][0]}; set that instead")
+        if key == "output_dir":
+            raise ConfigError(f"{stage}.output_dir is chosen by the run (output_dir/{stage}); set output_dir instead")
+        if key not in names:
+            raise ConfigError(f"{stage}: {config_cls.__name__} has no setting {key!r} in this TRL version "
+                              f"(see TRL's {config_cls.__name__} documentation)")
+    kw = _config_kwargs(config_cls, **{k: v for k, (_, v) in own.items()}, **chosen)
+    return kw | extra
+
+
+def check_trl_settings(cfg: TrainConfig) -> None:
+    """Fail before any model loads when an `sft:`/`grpo:` key is misspelt or shadows a field."""
+    if not (cfg.sft or cfg.grpo):
+        return
+    from ._torchvision import ensure_torchvision
+
+    ensure_torchvision()
+    if cfg.sft:
+        from trl import SFTConfig
+
+        _trl_kwargs(SFTConfig, "sft", cfg, _sft_kwargs(cfg, Path(cfg.output_dir) / "sft", SFTConfig))
+    if cfg.grpo:
+        from trl import GRPOConfig, RLOOConfig
+
+        Config = RLOOConfig if cfg.grpo_algorithm == "rloo" else GRPOConfig
+        _trl_kwargs(Config, "grpo", cfg, _rl_kwargs(cfg, Path(cfg.output_dir) / "grpo"))
 
 
 # ---------------------------------------------------------------- samples and plots
@@ -541,6 +610,7 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
         raise ConfigError("DeepSpeed ZeRO-3 is not supported: the adapter is saved and sampled on one process. "
                           "LoRA keeps the trainable state small: use configs/accelerate/zero2.yaml or ddp-1node.yaml")
     out = Path(cfg.output_dir)
+    check_trl_settings(cfg)
     _check_output_dir(cfg, out)
     out.mkdir(parents=True, exist_ok=True)
     main = _is_main_process()
@@ -549,8 +619,7 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     state = _read_state(out)
     t_start = time.perf_counter()
 
-    spec = PolicySpec(model=cfg.model, dtype=cfg.dtype, load_in_4bit=cfg.load_in_4bit, prompt_format=cfg.prompt_format,
-                      attn_implementation=cfg.attn_implementation, device="cpu")  # the Trainer moves it
+    spec = PolicySpec.of(cfg, adapter=None, device="cpu")  # the Trainer moves it; the adapter is attached below
     model, tokenizer, _ = load_model(spec)
     fmt = PromptFormat.for_tokenizer(tokenizer, cfg.prompt_format)
     import torch
@@ -741,12 +810,7 @@ def _sft_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, callback
 
     fast = fast or FastPath()
     ds, dropped = sft_dataset(records, fmt, tokenizer, cfg.max_svg_tokens)
-    kw = _common_args(cfg, out) | dict(
-        max_steps=cfg.sft_max_steps, learning_rate=cfg.sft_learning_rate, per_device_train_batch_size=cfg.sft_batch_size,
-        gradient_accumulation_steps=cfg.sft_gradient_accumulation_steps, warmup_steps=cfg.sft_warmup_ratio,
-        lr_scheduler_type="cosine", max_length=cfg.sft_max_length, completion_only_loss=True, packing=False)
-    kw |= _sampling_args(SFTConfig, cfg.sft_group_by_length)
-    args = SFTConfig(**_config_kwargs(SFTConfig, **kw))
+    args = SFTConfig(**_trl_kwargs(SFTConfig, "sft", cfg, _sft_kwargs(cfg, out, SFTConfig)))
     trainer = sft_trainer_class(fast, vocab)(model=model, args=args, train_dataset=ds, processing_class=tokenizer,
                                              peft_config=_lora_config(cfg, model) if new_adapter else None, callbacks=callbacks)
     if vocab is not None:  # every trained token must be one the policy can write (a chat template's end of turn)
@@ -772,15 +836,7 @@ def _rl_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, scorer, c
         from trl import GRPOConfig as Config
         from trl import GRPOTrainer as Base
     Trainer = rl_trainer_class(Base, fast, vocab)
-    kw = _common_args(cfg, out) | dict(
-        max_steps=cfg.grpo_max_steps, learning_rate=cfg.grpo_learning_rate, per_device_train_batch_size=cfg.grpo_batch_size,
-        gradient_accumulation_steps=cfg.grpo_gradient_accumulation_steps, num_generations=cfg.grpo_num_generations,
-        max_completion_length=cfg.grpo_max_completion_length, temperature=cfg.grpo_temperature, top_p=cfg.grpo_top_p,
-        loss_type=cfg.grpo_loss_type, beta=cfg.grpo_beta, epsilon=cfg.grpo_epsilon, scale_rewards=cfg.grpo_scale_rewards,
-        reward_weights=cfg.grpo_reward_weights, use_vllm=cfg.grpo_use_vllm, vllm_mode=cfg.grpo_vllm_mode,
-        vllm_server_base_url=cfg.grpo_vllm_server_base_url, lr_scheduler_type="constant", warmup_steps=0,
-        log_completions=False, shuffle_dataset=True)
-    args = Config(**_config_kwargs(Config, **kw))
+    args = Config(**_trl_kwargs(Config, "grpo", cfg, _rl_kwargs(cfg, out)))
     reward_funcs = build_rewards(cfg.grpo_rewards, scorer=scorer, to_svg=fmt.to_svg)
     return Trainer(model=model, reward_funcs=reward_funcs, args=args, train_dataset=rl_dataset(records, fmt),
                    processing_class=tokenizer, peft_config=_lora_config(cfg, model) if new_adapter else None, callbacks=callbacks)
