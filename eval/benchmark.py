@@ -92,25 +92,21 @@ def load_config(path: str | Path, overrides: dict | None = None) -> BenchmarkCon
 
 def training_descriptions(cfg: BenchmarkConfig) -> set[str]:
     """Descriptions the benchmarked policies trained on (from their runs' train_config.yaml)."""
-    import yaml
-
-    from svg_agent.train import TrainConfig, training_records
+    from svg_agent.rundir import RunDir
+    from svg_agent.train import training_records
 
     seen: set[str] = set()
     for spec in cfg.systems:
         if spec["kind"] != "policy" or not spec.get("adapter"):
             continue
-        for folder in (Path(spec["adapter"]), Path(spec["adapter"]).parent):
-            path = folder / "train_config.yaml"
-            if path.exists():
-                known = {f.name for f in dataclasses.fields(TrainConfig)}
-                data = {k: v for k, v in (yaml.safe_load(path.read_text()) or {}).items() if k in known}
-                try:
-                    seen |= {r["description"].strip().lower() for r in training_records(TrainConfig(**data))}
-                except Exception as exc:  # a dataset that moved: nothing to exclude from it
-                    log.warning("the training set of %s could not be read (%s: %s): its descriptions are not "
-                                "excluded from the benchmark", path, exc.__class__.__name__, exc)
-                break
+        run = RunDir.of(spec["adapter"])
+        if run is None:
+            continue
+        try:
+            seen |= {r["description"].strip().lower() for r in training_records(run.train_config(strict=False))}
+        except Exception as exc:  # a dataset that moved: nothing to exclude from it
+            log.warning("the training set of %s could not be read (%s: %s): its descriptions are not "
+                        "excluded from the benchmark", run.config_path, exc.__class__.__name__, exc)
     return seen
 
 

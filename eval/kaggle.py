@@ -205,7 +205,8 @@ Steps:
 def export(out_dir: str | Path, adapter: str | None = None, model: str | None = None, time_budget: float = 60.0,
            n: int = 8, copy_model: bool = True, vectorizer: str | None = None, extra: dict | None = None) -> dict:
     """Write the package folder; returns its config. With no adapter, the best the project has."""
-    from svg_agent.policy import adapter_folder, resolve_model
+    from svg_agent.policy import resolve_model
+    from svg_agent.rundir import RunDir, find_adapter
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -214,13 +215,10 @@ def export(out_dir: str | Path, adapter: str | None = None, model: str | None = 
     config: dict = {"model": model, "prompt_format": "auto", "n": n, "batch_size": min(n, 4), "time_budget": time_budget,
                     "max_new_tokens": 512, "temperature": 1.0, "top_p": 0.95, "ocr_backend": "rapidocr"}
     if adapter:
-        src = adapter_folder(adapter)
-        run = src.parent if src.name == "adapter" else src
-        trained = run / "train_config.yaml"
-        if trained.exists():
-            import yaml
-
-            tc = yaml.safe_load(trained.read_text()) or {}
+        src = find_adapter(adapter)
+        run = RunDir.of(src)
+        if run is not None:
+            tc = run.config_data()
             config["model"] = config["model"] or tc.get("model")
             config["prompt_format"] = tc.get("prompt_format", "auto")
             config["max_new_tokens"] = max(int(tc.get("grpo_max_completion_length", 512)), 256)
@@ -250,17 +248,12 @@ def export(out_dir: str | Path, adapter: str | None = None, model: str | None = 
     return config
 
 
-def best_local_adapter() -> str | None:
-    """The finished training run under ./runs whose held-out samples scored best at its end, or None."""
-    runs = [p.parent for p in Path("runs").glob("*/adapter/adapter_config.json")] if Path("runs").exists() else []
-    scored = []
-    for r in runs:
-        try:
-            summary = json.loads((r / "summary.json").read_text())
-            scored.append((summary["samples"]["end"]["reward"] or 0, (r / "summary.json").stat().st_mtime, r))
-        except (OSError, KeyError, TypeError, ValueError):
-            continue
-    return str(max(scored)[2]) if scored else None
+def best_local_adapter(runs_dir: str | Path = "runs") -> str | None:
+    """The finished training run under `runs_dir` whose held-out samples scored best at its end, or None."""
+    from svg_agent.rundir import RunDir
+
+    best = RunDir.best(runs_dir)
+    return str(best.path) if best else None
 
 
 def _notebook() -> dict:

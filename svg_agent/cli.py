@@ -484,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kaggle", help="export a Kaggle submission package, or check one with the gateway loop")
     p.add_argument("action", choices=["export", "check"], help="export: write OUT_DIR; check: run the gateway loop on it")
     p.add_argument("out_dir", metavar="OUT_DIR", help="the package folder")
-    p.add_argument("--adapter", help="(export) LoRA adapter or training run (default: the newest finished run in runs/)")
+    p.add_argument("--adapter", help="(export) LoRA adapter or training run (default: the finished run in runs/ whose held-out samples scored best)")
     p.add_argument("--model", help="(export) base model (default: the adapter's training model, else gemma3-270m-offline)")
     p.add_argument("--time-budget", type=float, default=60.0, help="(export) seconds per description (default 60)")
     p.add_argument("--n", type=int, help="(export) candidates per description (default 8); (check) first N descriptions only")

@@ -53,13 +53,13 @@ def load_generate_config(path: str | None, overrides: dict, adapter: str | None 
     """
     import yaml
 
+    from .rundir import RunDir
+
     values: dict = {}
     source = Path(path) if path else None
-    if source is None and adapter:
-        for folder in (Path(adapter), Path(adapter).parent):  # a run's output_dir or its adapter/ folder
-            if (folder / "train_config.yaml").exists():
-                source = folder / "train_config.yaml"
-                break
+    run = RunDir.of(adapter) if source is None and adapter else None
+    if run is not None:
+        source = run.config_path
     if source is not None:
         if not source.exists():
             raise InputError(f"config {source} does not exist")

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .cache import cache_dir
 from .errors import ConfigError, InputError
+from .rundir import find_adapter
 from .settings import PolicySettings
 
 OFFLINE_GEMMA = "gemma3-270m-offline"
@@ -246,21 +247,10 @@ def load_model(spec: PolicySpec):
     return model, tokenizer, device
 
 
-def adapter_folder(path: str | Path) -> Path:
-    """The folder holding adapter_config.json: `path` itself, or a training run's `adapter/`."""
-    path = Path(path)
-    for candidate in (path, path / "adapter"):
-        if (candidate / "adapter_config.json").exists():
-            return candidate
-    if not path.exists():
-        raise InputError(f"adapter {path} does not exist")
-    raise InputError(f"{path} holds no LoRA adapter (adapter_config.json); give a training run's output_dir or its adapter/ folder")
-
-
 def attach_adapter(model, path: str | Path, trainable: bool = False):
     from peft import PeftModel
 
-    return PeftModel.from_pretrained(model, str(adapter_folder(path)), is_trainable=trainable)
+    return PeftModel.from_pretrained(model, str(find_adapter(path)), is_trainable=trainable)
 
 
 class Policy:
@@ -338,7 +328,7 @@ def load_policy(spec: PolicySpec) -> Policy:
     vocab = None
     if spec.adapter:
         size = model.get_output_embeddings().weight.shape[0]
-        vocab = load_vocab(adapter_folder(spec.adapter), size)
+        vocab = load_vocab(find_adapter(spec.adapter), size)
         if vocab is not None and not hasattr(model, "get_base_model"):  # merged: the head computes those logits only
             from .fastpath import OutputVocab, subset_head
 

@@ -49,11 +49,10 @@ class SystemSpec:
 
 
 def discover_runs(runs_dir: str | Path) -> list[Path]:
-    """Training runs under `runs_dir` that hold a finished adapter (`adapter/adapter_config.json`), by name."""
-    root = Path(runs_dir)
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.iterdir() if (p / "adapter" / "adapter_config.json").exists())
+    """Training runs under `runs_dir` that hold a finished adapter, by name."""
+    from .rundir import RunDir
+
+    return [run.path for run in RunDir.finished_runs(runs_dir)]
 
 
 def discover_benchmarks(runs_dir: str | Path, extra: list[str] | None = None) -> list[Path]:
@@ -85,9 +84,13 @@ def default_systems(runs_dir: str | Path = "runs", adapters: list[str] | None = 
         specs.append(dataclasses.replace(spec, name=name))
 
     for a in adapters or []:
+        from .rundir import find_adapter
+
         path = Path(a)
-        if not (path / "adapter_config.json").exists() and not (path / "adapter" / "adapter_config.json").exists():
-            raise InputError(f"--adapter {a}: no LoRA adapter there (a training run's output_dir or its adapter/ folder)")
+        try:
+            find_adapter(path)
+        except InputError as exc:
+            raise InputError(f"--adapter {a}: no LoRA adapter there ({exc})") from None
         label = path.name if path.name != "adapter" else path.parent.name
         add(SystemSpec(f"run:{label}", "policy", adapter=str(path), note=f"LoRA adapter {path}"))
     given = {Path(a).resolve() for a in adapters or []}

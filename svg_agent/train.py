@@ -2,9 +2,11 @@
 
     svg-agent train --config configs/train/tiny-cpu.yaml --output_dir runs/tiny [--field value ...]
 
-One flat dataclass, `TrainConfig`, parsed with TRL's parser: the YAML sets fields, the command line
-overrides them, an unknown key is an error naming it, and `--help` lists every field. The run
-directory holds, when it finishes:
+One flat dataclass, `TrainConfig` (the policy, data and reward groups of `svg_agent.settings` and
+the run's own fields), parsed with TRL's parser: the YAML sets fields, the command line overrides
+them, an unknown key is an error naming it, and `--help` lists every field. Further TRL settings go
+under `sft:` and `grpo:` mappings. The run directory (`svg_agent.rundir.RunDir`) holds, when it
+finishes:
 
     adapter/            the final LoRA adapter (what `--adapter DIR` loads)
     sft/, grpo/         each stage's checkpoints (optimizer, scheduler, RNG, data position) and adapter
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError, InputError, SvgAgentError
+from .rundir import RunDir
 from .settings import DataSettings, PolicySettings, RewardSettings, setting
 
 STAGES = ("sft", "grpo")
@@ -349,17 +352,6 @@ def last_checkpoint(folder: Path) -> Path | None:
     return max(ckpts, key=lambda p: int(p.name.split("-")[-1])) if ckpts else None
 
 
-def _read_state(out: Path) -> dict:
-    path = out / "state.json"
-    return json.loads(path.read_text()) if path.exists() else {"completed": [], "seconds": {}}
-
-
-def _write_state(out: Path, state: dict) -> None:
-    tmp = out / "state.json.tmp"
-    tmp.write_text(json.dumps(state, indent=1))
-    tmp.replace(out / "state.json")
-
-
 def _is_main_process() -> bool:
     import os
 
@@ -576,17 +568,16 @@ def _scorer(cfg: TrainConfig):
     return Scorer(scorer_config(cfg, validity=cfg.reward_validity))
 
 
-def _check_output_dir(cfg: TrainConfig, out: Path) -> None:
-    started = (out / "state.json").exists() or any(last_checkpoint(out / s) for s in STAGES)
+def _check_output_dir(cfg: TrainConfig, run: RunDir) -> None:
+    out = run.path
+    started = run.state_path.exists() or any(last_checkpoint(run.stage_dir(s)) for s in STAGES)
     if started and not cfg.resume:
         raise ConfigError(f"{out} already holds a training run; pass --resume to continue it, "
                           "or choose another --output_dir")
     if cfg.resume and not started:
         raise ConfigError(f"--resume: {out} holds no run to continue")
-    if cfg.resume and (out / "train_config.yaml").exists():
-        import yaml
-
-        before = yaml.safe_load((out / "train_config.yaml").read_text()) or {}
+    if cfg.resume and run.config_path.exists():
+        before = run.config_data()
         now = dataclasses.asdict(cfg)
         changed = [k for k in ("model", "prompt_format", "lora_r", "lora_target_modules", "lora_layers", "dataset", "dataset_size",
                                "dataset_seed", "stages") if k in before and before[k] != now[k]]
@@ -602,21 +593,20 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     """
     import os
 
-    import yaml
-
     from .policy import PolicySpec, PromptFormat, attach_adapter, load_model
 
     if os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
         raise ConfigError("DeepSpeed ZeRO-3 is not supported: the adapter is saved and sampled on one process. "
                           "LoRA keeps the trainable state small: use configs/accelerate/zero2.yaml or ddp-1node.yaml")
-    out = Path(cfg.output_dir)
+    run = RunDir(cfg.output_dir)
+    out = run.path
     check_trl_settings(cfg)
-    _check_output_dir(cfg, out)
+    _check_output_dir(cfg, run)
     out.mkdir(parents=True, exist_ok=True)
     main = _is_main_process()
     if main:
-        (out / "train_config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False))
-    state = _read_state(out)
+        run.write_config(cfg)
+    state = run.state()
     t_start = time.perf_counter()
 
     spec = PolicySpec.of(cfg, adapter=None, device="cpu")  # the Trainer moves it; the adapter is attached below
@@ -634,8 +624,8 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     # the adapter being trained: the latest finished stage's, else the configured one, else a new one
     peft_model = None
     for stage in STAGES:
-        if stage in state["completed"] and (out / stage / "adapter" / "adapter_config.json").exists():
-            peft_model = (out / stage / "adapter")
+        if stage in state["completed"] and run.stage_adapter(stage) is not None:
+            peft_model = run.stage_adapter(stage)
     if peft_model is not None:
         peft_model = attach_adapter(model, peft_model, trainable=True)
     elif cfg.adapter:
@@ -646,22 +636,22 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
         if main:
             vocab.save(out)
 
-    if main and cfg.samples_before and not (out / "samples_start.jsonl").exists():  # the policy before this run trained it
+    if main and cfg.samples_before and not run.sample_records_path("start").exists():  # the policy before this run trained it
         t = time.perf_counter()
         start = draw_samples(peft_model or model, tokenizer, fmt, cfg, scorer, vocab)
-        _write_jsonl(out / "samples_start.jsonl", start)
+        run.write_sample_records("start", start)
         summary["samples_seconds"] = round(time.perf_counter() - t, 1)
 
     interrupt = _Callbacks.interrupt()
     for stage in cfg.stages:
         if stage in state["completed"]:
             continue
-        stage_dir = out / stage
+        stage_dir = run.stage_dir(stage)
         resume_from = last_checkpoint(stage_dir) if cfg.resume else None
         if resume_from is not None and main:
-            _truncate_log(out / "log.jsonl", stage, int(resume_from.name.split("-")[-1]))
+            _truncate_log(run.log_path, stage, int(resume_from.name.split("-")[-1]))
         t = time.perf_counter()
-        callbacks = [_Callbacks.jsonl(out / "log.jsonl", stage), interrupt]
+        callbacks = [_Callbacks.jsonl(run.log_path, stage), interrupt]
         if vocab is not None:
             callbacks.append(_Callbacks.save_vocab(vocab))
         if stage == "sft":
@@ -687,34 +677,34 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
         if main:
             state["completed"].append(stage)
             state["seconds"][stage] = round(time.perf_counter() - t, 1)
-            _write_state(out, state)
+            run.write_state(state)
         summary["stages"][stage] = {"seconds": state["seconds"].get(stage), "steps": trainer.state.global_step}
 
     if main:
-        _finish_run(cfg, out, peft_model, tokenizer, fmt, scorer, state, summary, t_start, vocab)
+        _finish_run(cfg, run, peft_model, tokenizer, fmt, scorer, state, summary, t_start, vocab)
         if keep_model:
             summary["model"] = peft_model
     _leave_process_group()
     return summary
 
 
-def _finish_run(cfg, out: Path, model, tokenizer, fmt, scorer, state: dict, summary: dict, t_start: float,
+def _finish_run(cfg, run: RunDir, model, tokenizer, fmt, scorer, state: dict, summary: dict, t_start: float,
                 vocab=None) -> None:
     """The main process's last work: the final adapter, the samples after training, plots, summary.json."""
-    model.save_pretrained(str(out / "adapter"))
+    model.save_pretrained(str(run.adapter_path))
     if vocab is not None:
-        vocab.save(out / "adapter")
+        vocab.save(run.adapter_path)
     t = time.perf_counter()
     end = draw_samples(model, tokenizer, fmt, cfg, scorer, vocab)
-    _write_jsonl(out / "samples_end.jsonl", end)
-    start = _read_jsonl(out / "samples_start.jsonl")
-    samples_grid(start, end, out / "samples.png")
-    plot_curves(out / "log.jsonl", out / "curves.png")
+    run.write_sample_records("end", end)
+    start = run.sample_records("start")
+    samples_grid(start, end, run.samples_path)
+    plot_curves(run.log_path, run.curves_path)
     summary.update(
         seconds=round(time.perf_counter() - t_start, 1), stage_seconds=state["seconds"],
         samples={name: _sample_stats(rows) for name, rows in (("start", start), ("end", end)) if rows},
-        adapter=str(out / "adapter"), end_samples_seconds=round(time.perf_counter() - t, 1))
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+        adapter=str(run.adapter_path), end_samples_seconds=round(time.perf_counter() - t, 1))
+    run.write_summary(summary)
 
 
 def _leave_process_group() -> None:
@@ -753,18 +743,10 @@ def _sample_stats(rows: list[dict]) -> dict:
             "bytes": round(sum(r["bytes"] for r in rows) / n, 1)}
 
 
-def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
-
-
 def output_vocab(cfg: TrainConfig, out: Path, tokenizer, fmt, records: list[dict], vocab_size: int):
     """The tokens the policy may write (an OutputVocab; None: all), the same on resume and for a starting adapter's run."""
     from .fastpath import OutputVocab
-    from .policy import adapter_folder
+    from .rundir import find_adapter
     from .vocab import build_vocab, load_vocab
 
     if cfg.output_vocab != "svg":
@@ -778,7 +760,7 @@ def output_vocab(cfg: TrainConfig, out: Path, tokenizer, fmt, records: list[dict
         completions.append(tokenizer(c if isinstance(c, str) else c[-1]["content"], add_special_tokens=False)["input_ids"])
     ids = set(build_vocab(tokenizer, completions))
     if cfg.adapter:
-        ids |= set(load_vocab(adapter_folder(cfg.adapter), vocab_size) or [])
+        ids |= set(load_vocab(find_adapter(cfg.adapter), vocab_size) or [])
     return OutputVocab(sorted(ids), vocab_size)
 
 

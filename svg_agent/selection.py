@@ -1,0 +1,65 @@
+"""Which SVG a completion stands for: decided once, by one rule, before anything judges it.
+
+    from svg_agent.selection import select_svg
+    sel = select_svg(model_text, "extracted")     # the first SVG, as written
+    sel.svg, sel.valid, sel.raw_valid, sel.bytes
+
+Rules:
+    extracted   the first SVG in the text, exactly as written (chat text and fences around it
+                aside): what the competition renders when the model's answer is submitted. It
+                is judged only if it validates.
+    sanitized   the sanitizer's best valid SVG from the text (the stock drawing when nothing
+                usable is there, `fallback`): what `svg-agent generate` submits.
+    submitted   the text itself is the SVG (a submission's file or CSV cell), judged as it stands.
+
+Whatever the rule, `raw_valid` says one thing: the completion's text, surrounding whitespace
+aside, is itself a valid SVG under the byte budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .constraints import MAX_SVG_BYTES, validate
+from .extract import extract_candidates, to_text
+
+RULES = ("extracted", "sanitized", "submitted")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The SVG a completion stands for and what is known about it before it is judged."""
+
+    svg: str  # the SVG to judge ("" when the text holds none)
+    rule: str
+    valid: bool  # `svg` passes the constraints (it still has to render)
+    raw_valid: bool  # the completion text itself passes them
+    bytes: int  # of `svg`
+    fallback: bool = False  # sanitized rule: nothing usable was found, `svg` is the stock drawing
+    error: str | None = None  # why `svg` is not valid
+
+
+def raw_validity(text: str | bytes, max_bytes: int = MAX_SVG_BYTES) -> bool:
+    """The one raw-validity rule: the text, surrounding whitespace aside, is a valid SVG."""
+    stripped = to_text(text).strip()
+    return bool(stripped) and validate(stripped, max_bytes=max_bytes).valid
+
+
+def select_svg(text: str | bytes, rule: str = "extracted", max_bytes: int = MAX_SVG_BYTES) -> Selection:
+    """The SVG that `text` stands for under `rule` (see the module docstring)."""
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {', '.join(RULES)}, not {rule!r}")
+    raw_valid = raw_validity(text, max_bytes)
+    if rule == "sanitized":
+        from .sanitize import sanitize
+
+        s = sanitize(text, max_bytes=max_bytes)
+        return Selection(s.svg, rule, not s.fallback, raw_valid, s.bytes, fallback=s.fallback,
+                         error="; ".join(s.notes) if s.fallback else None)
+    if rule == "submitted":
+        svg = text if isinstance(text, str) else to_text(text)  # as it stands: no characters dropped
+    else:
+        found = extract_candidates(text, limit=1)
+        svg = found[0] if found else ""
+    verdict = validate(svg, max_bytes=max_bytes)
+    return Selection(svg, rule, verdict.valid, raw_valid, verdict.bytes, error=None if verdict.valid else verdict.summary)
