@@ -283,7 +283,7 @@ def run_benchmark(cfg: BenchmarkConfig, progress: bool = True, systems: dict | N
     from tqdm import tqdm
 
     from rewards.scorer import Scorer, scorer_config
-    from svg_agent.constraints import validate
+    from svg_agent.selection import raw_validity
 
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -314,8 +314,8 @@ def run_benchmark(cfg: BenchmarkConfig, progress: bool = True, systems: dict | N
             else:
                 svg = drawn.pop("svg")
                 raw = drawn.pop("raw")
-                rec = scorer.score([svg], [it["description"]], questions=[it.get("questions")], as_submitted=True)[0]
-                row.update(valid=rec.valid, raw_valid=bool(raw) and validate(raw).valid, bytes=len(svg.encode("utf-8")),
+                rec = scorer.score([svg], [it["description"]], questions=[it.get("questions")], rule="submitted")[0]
+                row.update(valid=rec.valid, raw_valid=raw_validity(raw), bytes=len(svg.encode("utf-8")),
                            **{c: _num(getattr(rec, c, None)) for c in COMPONENTS},
                            substitutions=rec.substitutions, **{k: v for k, v in drawn.items() if v is not None})
                 (out / "svgs" / spec["name"] / f"{it['id']}.svg").write_text(svg, encoding="utf-8")

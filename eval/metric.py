@@ -45,7 +45,7 @@ def score_submission(svgs: str | Path, descriptions: str | Path | None = None, q
     rows = []
     ok = [i for i, r in enumerate(table) if validate(r["svg"] or "").valid]
     records = scorer.score([table[i]["svg"] for i in ok], [desc.get(ids[i], "") for i in ok],
-                           seeds=[seeds[ids[i]] for i in ok], questions=[qmap.get(ids[i]) for i in ok], as_submitted=True)
+                           seeds=[seeds[ids[i]] for i in ok], questions=[qmap.get(ids[i]) for i in ok], rule="submitted")
     by_index = dict(zip(ok, records))
     for i, r in enumerate(table):
         rec = by_index.get(i)

@@ -3,9 +3,12 @@
     from rewards.scorer import Scorer, ScorerConfig
     records = Scorer(ScorerConfig()).score(completions, descriptions)
 
-A completion travels one way: raw text -> its first SVG (or the sanitized one) -> render + defenses (one sandboxed,
-cached render per completion) -> OCR on the light and heavy images, the faithfulness and aesthetic
-terms on the heavy image -> `harmonic(vqa, aesthetic, 0.5) * ocr` -> x size factor, 0 if invalid.
+A completion travels one way: raw text -> the SVG it stands for (`svg_agent.selection.select_svg`:
+its first SVG as written, the sanitized one, or a submission's text as it stands) -> render +
+defenses (one sandboxed, cached render per SVG) -> OCR on the light and heavy images, the
+faithfulness and aesthetic terms on the heavy image -> `harmonic(vqa, aesthetic, 0.5) * ocr` ->
+x size factor, 0 if invalid. Selection is decided before scoring: a caller that has selected
+already passes its `Selection`s, and nothing is sanitized or validated twice.
 
 Where a model is not configured its offline stand-in takes its place and the record says so in
 `substitutions` (e.g. "vqa <- judge_faithfulness"); such a score is never reported as the metric.
@@ -20,10 +23,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 
-from svg_agent.constraints import validate
-from svg_agent.extract import extract_candidates, to_text
 from svg_agent.render import RenderPool, default_pool
-from svg_agent.sanitize import sanitize
+from svg_agent.selection import Selection, select_svg
 from svg_agent.settings import RewardSettings
 
 from .formula import SizeConfig, competition_score, reward_value, size_factor
@@ -78,6 +79,7 @@ class ScoreRecord:
     raw_valid: bool  # the completion text itself validated, chat text and all
     bytes: int  # of the SVG judged
     size_factor: float
+    fallback: bool = False  # sanitized rule: nothing usable was found; the stock drawing was judged (and scores 0)
     ocr: float | None = None  # the reward's OCR factor (light and heavy images)
     ocr_competition: float | None = None  # the competition's OCR factor (light image only)
     hidden_text: bool = False
@@ -159,20 +161,22 @@ class Scorer:
             self._judge = load_judge(self.config.judge)
         return self._judge if self.vqa_model is None else None
 
-    def score(self, completions, descriptions, *, seeds=None, questions=None, as_submitted: bool = False) -> list[ScoreRecord]:
-        """Score completions (raw model text or SVG) against their descriptions.
+    def score(self, completions, descriptions, *, seeds=None, questions=None, rule: str | None = None) -> list[ScoreRecord]:
+        """Score completions against their descriptions.
 
-        With validity "extracted" (the default) the SVG judged is the first one in the completion,
-        rendered exactly as written when it validates (the competition's picture) and scored 0,
-        unrendered, when it does not. With "sanitized" the sanitized SVG is rendered and scored.
+        Each completion is first turned into the SVG it stands for (`select_svg`) under `rule`:
+        the config's validity ("extracted", the default: the first SVG as written, rendered exactly
+        so when it validates, the competition's picture, and scored 0, unrendered, when it does
+        not; "sanitized": the sanitized SVG), or "submitted" (a submission's SVG text, judged as it
+        stands: what `svg-agent score` does). A completion given as a `Selection` was selected by
+        the caller and is judged as it is.
 
         Args:
-            completions: model outputs, one per description.
+            completions: model outputs (text or bytes) or Selections, one per description.
             descriptions: the prompts' descriptions.
             seeds: per-item seeds for the defenses (default: `description_seed`).
             questions: per-item lists of {question, choices, answer}, or None.
-            as_submitted: each completion is a submission's SVG text, judged as it stands
-                (no extraction): what `svg-agent score` does.
+            rule: extracted, sanitized or submitted (default: the config's validity).
 
         Returns:
             One ScoreRecord per completion.
@@ -184,25 +188,12 @@ class Scorer:
         seeds = list(seeds) if seeds is not None else [description_seed(d) for d in descriptions]
         questions = list(questions) if questions is not None else [None] * n
         cfg = self.config
+        rule = rule or cfg.validity
         records: list[ScoreRecord] = []
-        for text, desc in zip(completions, descriptions):
-            if cfg.validity == "sanitized" and not as_submitted:
-                s = sanitize(text, max_bytes=cfg.size.budget)
-                records.append(ScoreRecord(desc, s.svg, not s.fallback, s.raw_valid, s.bytes, size_factor(s.bytes, cfg.size)))
-                continue
-            if as_submitted:
-                svg = to_text(text) if isinstance(text, bytes) else text
-                raw_valid = validate(svg, max_bytes=cfg.size.budget).valid
-            else:
-                found = extract_candidates(text, limit=1)
-                svg = found[0] if found else ""
-                stripped = text.strip() if isinstance(text, str) else to_text(text).strip()
-                raw_valid = bool(found) and validate(stripped, max_bytes=cfg.size.budget).valid
-            verdict = validate(svg, max_bytes=cfg.size.budget)
-            rec = ScoreRecord(desc, svg, verdict.valid, raw_valid, verdict.bytes, size_factor(verdict.bytes, cfg.size))
-            if not verdict.valid:
-                rec.error = verdict.summary
-            records.append(rec)
+        for item, desc in zip(completions, descriptions):
+            sel = item if isinstance(item, Selection) else select_svg(item, rule, max_bytes=cfg.size.budget)
+            records.append(ScoreRecord(desc, sel.svg, sel.valid, sel.raw_valid, sel.bytes, size_factor(sel.bytes, cfg.size),
+                                       fallback=sel.fallback, error=sel.error))
         todo = [i for i, r in enumerate(records) if r.valid]
         renders = self.pool.render_many([records[i].svg for i in todo], defend=True, seeds=[seeds[i] for i in todo])
         ok = [(i, r) for i, r in zip(todo, renders) if r.ok]

@@ -143,7 +143,7 @@ class Generator:
 
     def generate(self, description: str, questions: list[dict] | None = None, time_budget: float | None = None,
                  seed: int | None = None) -> GenerationResult:
-        from .sanitize import sanitize
+        from .selection import select_svg
 
         c = self.config
         budget = c.time_budget if time_budget is None else time_budget
@@ -177,9 +177,8 @@ class Generator:
             tokens += self.policy.last_tokens
             t = time.perf_counter()
             texts = [self.policy.format.to_svg(o) for o in outs]
-            cleaned = [sanitize(x, max_bytes=c.max_bytes) for x in texts]
-            records = self.scorer.score([s.svg for s in cleaned], [description] * k,
-                                        questions=[questions] * k if questions else None)
+            cleaned = [select_svg(x, "sanitized", max_bytes=c.max_bytes) for x in texts]  # what would be submitted
+            records = self.scorer.score(cleaned, [description] * k, questions=[questions] * k if questions else None)
             score_seconds = time.perf_counter() - t
             for text, s, rec in zip(texts, cleaned, records):
                 # an unknown reward (nothing the judge can check) ranks by the drawing-quality term alone
@@ -189,7 +188,7 @@ class Generator:
                 if best is None or key > best[0]:
                     best, best_svg, chosen, raw_text = (key, rec), s.svg, len(cands) - 1, text
         if best_svg is None:
-            best_svg = sanitize("", max_bytes=c.max_bytes).svg
+            best_svg = select_svg("", "sanitized", max_bytes=c.max_bytes).svg
         return GenerationResult(description, best_svg, best[1] if best else None, cands,
                                 round(time.perf_counter() - t0, 3), tokens, fallback=best is None or not best[0][0],
                                 error=error, chosen=chosen, raw_text=raw_text)
@@ -222,11 +221,15 @@ def generate_csv(generator: Generator, rows: list[tuple[str, str]], output: str 
             f.flush()
     partial.replace(output)
     if sheet:
+        from rewards.scorer import description_seed
+
         from .demo import contact_sheet
         from .render import render_safe
 
+        # the scorer's own render of each answer (the pool's cache holds it): plain image beside its defended one
         grid = [(f"{rid}: {r.description} [r={(r.record.reward or 0) if r.record else 0:.2f}, {len(r.candidates)} cand.]",
-                 [render_safe(r.svg).image]) for (rid, _), r in zip(rows, results)]
+                 [render_safe(r.svg, defend=True, seed=description_seed(r.description)).image])
+                for (rid, _), r in zip(rows, results)]
         contact_sheet(grid, ["best of N"]).save(sheet)
     return results
 

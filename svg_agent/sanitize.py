@@ -67,10 +67,11 @@ def sanitize(raw: str | bytes, *, max_bytes: int = MAX_SVG_BYTES, gateway: bool 
     """
     if max_bytes < len(FALLBACK_SVG.encode()):
         raise ValueError(f"max_bytes must be at least {len(FALLBACK_SVG.encode())}")
+    from .selection import raw_validity
+
     candidates = extract_candidates(raw)
     extracted_valid = bool(candidates) and validate(candidates[0], max_bytes=max_bytes, gateway=gateway).valid
-    stripped = raw.strip() if isinstance(raw, str) else bytes(raw).strip()
-    raw_valid = extracted_valid and validate(stripped, max_bytes=max_bytes, gateway=gateway).valid
+    raw_valid = raw_validity(raw, max_bytes=max_bytes, gateway=gateway)
     best = None
     for text in candidates:
         notes: list[str] = []

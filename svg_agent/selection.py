@@ -39,10 +39,12 @@ class Selection:
     error: str | None = None  # why `svg` is not valid
 
 
-def raw_validity(text: str | bytes, max_bytes: int = MAX_SVG_BYTES) -> bool:
+def raw_validity(text: str | bytes | None, max_bytes: int = MAX_SVG_BYTES, gateway: bool = False) -> bool:
     """The one raw-validity rule: the text, surrounding whitespace aside, is a valid SVG."""
-    stripped = to_text(text).strip()
-    return bool(stripped) and validate(stripped, max_bytes=max_bytes).valid
+    if not text:
+        return False
+    stripped = text.strip()  # bytes stay bytes: validate decodes them, no character is dropped first
+    return bool(stripped) and validate(stripped, max_bytes=max_bytes, gateway=gateway).valid
 
 
 def select_svg(text: str | bytes, rule: str = "extracted", max_bytes: int = MAX_SVG_BYTES) -> Selection:

@@ -254,10 +254,10 @@ class DrawService:
     def _score(self, row: dict, svg: str, raw: str, description: str, questions) -> None:
         from rewards.scorer import description_seed
 
-        from .constraints import validate
         from .render import render_safe
+        from .selection import raw_validity
 
-        rec = self.scorer.score([svg], [description], questions=[questions] if questions else None, as_submitted=True)[0]
+        rec = self.scorer.score([svg], [description], questions=[questions] if questions else None, rule="submitted")[0]
         scores = {}
         for key in ("reward", "metric", "aesthetic", "vqa", "ocr", "judge_faithfulness", "judge_vqa",
                     "standin_faithfulness", "standin_quality", "size_factor"):
@@ -267,7 +267,7 @@ class DrawService:
         if rec.reward is None:
             scores["reward"] = None  # nothing the judge could check in this description
         row.update(svg=svg, scores=scores, bytes=len(svg.encode("utf-8")), valid=bool(rec.valid),
-                   raw_valid=bool(raw) and validate(raw).valid)
+                   raw_valid=raw_validity(raw))
         if rec.hidden_text:
             row["scores"]["hidden_text"] = True
         shown = render_safe(svg, defend=True, seed=description_seed(description))

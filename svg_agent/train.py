@@ -479,7 +479,7 @@ def check_trl_settings(cfg: TrainConfig) -> None:
 def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer, vocab=None) -> list[dict]:
     """One sampled completion per evaluation description, scored with the run's reward."""
     from .policy import Policy
-    from .sanitize import sanitize
+    from .selection import select_svg
 
     policy = Policy(model, tokenizer, fmt, vocab=vocab.ids.tolist() if vocab is not None else None)
     was_training = model.training
@@ -490,9 +490,9 @@ def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer, vocab=None) ->
     finally:
         model.train(was_training)
     texts = [fmt.to_svg(o[0]) for o in outs]
-    records = scorer.score(texts, cfg.eval_descriptions)
+    records = scorer.score(texts, cfg.eval_descriptions)  # judged under the run's own validity rule
     for d, c, text, rec in zip(cfg.eval_descriptions, outs, texts, records):
-        s = sanitize(text)
+        s = select_svg(text, "sanitized")  # what the grid shows: the drawing that would be submitted
         rows.append({"description": d, "completion": c[0], "svg": s.svg, "raw_valid": rec.raw_valid, "fallback": s.fallback,
                      "valid": rec.valid, "bytes": len(text.encode()), "reward": rec.reward,
                      "standin_faithfulness": rec.standin_faithfulness, "judge_faithfulness": rec.judge_faithfulness,
@@ -655,7 +655,7 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
         if vocab is not None:
             callbacks.append(_Callbacks.save_vocab(vocab))
         if stage == "sft":
-            trainer, dropped = _sft_trainer(cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt,
+            trainer, dropped = sft_trainer(cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt,
                                             records, callbacks, fast, vocab)
             if vocab is not None and len(vocab) != summary["output_vocab"]:  # the SFT data added tokens
                 summary["output_vocab"] = len(vocab)
@@ -663,7 +663,7 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
                     vocab.save(out)
             summary["stages"]["sft_records_dropped_over_max_svg_tokens"] = dropped
         else:
-            trainer = _rl_trainer(cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt, records,
+            trainer = rl_trainer(cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt, records,
                                   scorer, callbacks, fast, vocab)
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
         peft_model = trainer.model
@@ -785,7 +785,9 @@ def _sampling_args(config_cls, group: bool) -> dict:
     return {"group_by_length": True} if "group_by_length" in names else {}
 
 
-def _sft_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, callbacks, fast=None, vocab=None):
+def sft_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, callbacks, fast=None, vocab=None):
+    """The SFT stage's trainer for a config (what `train` runs; benchmarks time it): returns
+    (trainer, records dropped as longer than max_svg_tokens). `new_adapter`: add a LoRA adapter."""
     from trl import SFTConfig
 
     from .fastpath import FastPath, sft_trainer_class
@@ -805,7 +807,8 @@ def _sft_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, callback
     return trainer, dropped
 
 
-def _rl_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, scorer, callbacks, fast=None, vocab=None):
+def rl_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, scorer, callbacks, fast=None, vocab=None):
+    """The RL stage's trainer (GRPO or RLOO, TRL's) for a config, rewarded by `scorer`."""
     from rewards.registry import build_rewards
 
     from .fastpath import FastPath, rl_trainer_class

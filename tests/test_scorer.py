@@ -1,10 +1,10 @@
 import pytest
-from svgs import NS, hidden_text_svg, text_svg
 
 from rewards.registry import build_rewards
 from rewards.scorer import Scorer, ScorerConfig
 from svg_agent.demo import example_files, handmade_examples
 from svg_agent.errors import ConfigError
+from svg_agent.svgset import NS, hidden_text_svg, text_svg
 
 pytest.importorskip("rapidocr_onnxruntime")
 FOREST = dict(example_files())["purple_forest_at_dusk.svg"].decode()
@@ -84,7 +84,7 @@ def test_valid_svgs_are_rendered_as_written(scorer, pool):
     # paint it white. The stand-in's colour check tells which picture was scored.
     svg = f'<svg {NS} viewBox="0 0 100 100" color="red"><circle cx="50" cy="50" r="30" fill="currentColor"/></svg>'
     desc = "a red circle on a black background"
-    as_written = scorer.score([svg], [desc], as_submitted=True)[0]
+    as_written = scorer.score([svg], [desc], rule="submitted")[0]
     assert as_written.svg == svg and as_written.valid
     assert as_written.components["standin_color"] == 1.0
     sanitized = Scorer(ScorerConfig(validity="sanitized", ocr_backend=None), pool=pool).score([svg], [desc])[0]
