@@ -1,6 +1,6 @@
 """python benchmarks/bench_core.py --out benchmarks/results/core.json [--n 120] [--repeats 2] [--seed 0] [--wait-idle 300]
 
-Benchmarks the SVG core on a deterministic, varied SVG set built here (see _common.build_set):
+Benchmarks the SVG core on a deterministic, varied SVG set built here (see svg_agent.svgset.build_set):
 validate and sanitize on the raw texts; then, on the sanitized SVGs (what the pipeline renders),
 in-process cairosvg `render_image` (with and without `defend`), `RenderPool` with 1 and 2
 workers (with and without `defend=True`), resvg; the sandbox cost as pool / in-process
@@ -22,30 +22,25 @@ import json
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import numpy as np  # noqa: E402
-from _common import (  # noqa: E402
-    CATEGORIES,
-    COMPACTION_CATEGORIES,
+import numpy as np
+from harness import (
     MemorySampler,
-    build_set,
-    command_line,
+    Report,
     latency_stats,
     load_info,
-    machine_info,
     pixel_diff,
     rnd,
     timed,
     wait_idle,
 )
-from tqdm import tqdm  # noqa: E402
+from tqdm import tqdm
 
-from svg_agent.constraints import validate  # noqa: E402
-from svg_agent.defenses import defend  # noqa: E402
-from svg_agent.render import RenderPool, render_image, render_resvg  # noqa: E402
-from svg_agent.sanitize import sanitize  # noqa: E402
+from svg_agent.constraints import validate
+from svg_agent.defenses import defend
+from svg_agent.render import RenderPool, render_image, render_resvg
+from svg_agent.sanitize import sanitize
+from svg_agent.svgset import CATEGORIES, COMPACTION_CATEGORIES, build_set
 
 WARMUP = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="{i + 1}" height="9"/></svg>'
           for i in range(64)]
@@ -120,7 +115,7 @@ def cache_check() -> dict:
             out[f"cache_items={items}"] = {
                 "same_call_duplicates_rendered_once": a[0] is a[1],
                 "second_call_cached": b[0].cached,
-                "cache_len_after": len(pool._cache),
+                "cache_len_after": pool.cached,
             }
     return out
 
@@ -140,18 +135,16 @@ def main() -> None:
     raw = build_set(args.n, args.seed)
     cats = [c for c, _ in raw]
     texts = [s for _, s in raw]
-    report: dict = {
-        "benchmark": "svg_agent core",
-        "command": command_line(),
+    report = Report("svg_agent core", started=t_start)
+    report.update({
         "python_executable": sys.executable,
-        "machine": machine_info(),
         "load_at_start": load_info(),
         "wait_idle": idle,
         "params": {"n": args.n, "repeats": args.repeats, "seed": args.seed, "size": 384},
         "set": {c: {"count": cats.count(c),
                     "mean_bytes": int(np.mean([len(t.encode()) for cc, t in raw if cc == c]))}
                 for c in CATEGORIES},
-    }
+    })
 
     # ---- validate and sanitize on the raw texts -----------------------------------------------
     timed(validate, texts[:20], "warm-up", progress=False)
@@ -314,11 +307,8 @@ def main() -> None:
                              for c in render_diff_cats if c not in COMPACTION_CATEGORIES},
     }
     report["load_at_end"] = load_info()
-    report["total_seconds"] = rnd(time.perf_counter() - t_start, 1)
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1) + "\n")
+    out = report.write(args.out)
     print(json.dumps({k: report[k] for k in ("render_set", "sandbox_ratio", "total_seconds")}, indent=1))
     for k, v in report["render"].items():
         print(f"{k:38s} {v['svgs_per_s']:8.1f} svg/s  p50 {v['p50_ms']:7.1f} ms  p95 {v['p95_ms']:7.1f} ms"

@@ -18,15 +18,12 @@ import argparse
 import json
 import random
 import re
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import command_line, machine_info, rnd  # noqa: E402
+from harness import REPO, Report, rnd
 
 
 def _family(s) -> str:
@@ -44,7 +41,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--out", default="benchmarks/results/corpus.json")
     ap.add_argument("--n", type=int, default=3000, help="records drawn (seed 0, the recipe's dataset_seed)")
     ap.add_argument("--max-tokens", type=int, default=None, help="the recipe's max_svg_tokens (default: read from it)")
-    ap.add_argument("--recipe", default="configs/train/gemma3-270m-cpu.yaml")
+    ap.add_argument("--recipe", default=str(REPO / "configs/train/gemma3-270m-cpu.yaml"))
     ap.add_argument("--sheet", default="benchmarks/results/corpus_sheet.png")
     args = ap.parse_args(argv)
 
@@ -78,8 +75,9 @@ def main(argv=None) -> dict:
     text = " ".join(s.description for s in scenes)
     words = re.findall(r"[a-z]+(?:-[a-z]+)*", text)
     drawn = Counter(s.attrs.get("object") for s in scenes)
-    report: dict = {
-        "command": command_line(), "machine": machine_info(), "n": len(scenes), "records_per_s": rnd(len(scenes) / seconds, 1),
+    report = Report("the procedural warm-start corpus", started=t0)
+    report.update({
+        "n": len(scenes), "records_per_s": rnd(len(scenes) / seconds, 1),
         "families": dict(Counter(_family(s) for s in scenes)),
         "breadth": {
             "colour_names_used": sum(n in set(words) for n in COLORS), "colour_lexicon": len(COLORS),
@@ -100,7 +98,7 @@ def main(argv=None) -> dict:
                           for f in ("abstract", "landscape", "fashion")},
             "bytes": _pcts([len(s.svg.encode()) for s in scenes]),
         },
-    }
+    })
     held = [s for s in scenes if split_of(s) == "heldout"]
     train_keys = {description_key(s.description) for s in scenes if split_of(s) == "train"}
     report["split"] = {"heldout_share": rnd(len(held) / len(scenes), 4),
@@ -113,9 +111,7 @@ def main(argv=None) -> dict:
         dataset_contact_sheet(tmp, args.sheet, n=64, columns=8)
         tmp.unlink()
         report["sheet"] = args.sheet
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
-    print(json.dumps({k: report[k] for k in ("families", "breadth", "length", "split")}, indent=1))
+    report.write(args.out, echo=("families", "breadth", "length", "split"))
     return report
 
 

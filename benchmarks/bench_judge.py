@@ -24,14 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import command_line, machine_info, rnd  # noqa: E402
+from harness import Report, rnd
 
 HANDMADE = Path(__file__).resolve().parents[1] / "svg_agent" / "examples" / "handmade"
 NS = 'xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"'
@@ -174,13 +171,9 @@ def main() -> None:
     ap.add_argument("--random", type=int, default=8, help="random drawings per hand-made description")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    t0 = time.perf_counter()
-    report = {"benchmark": "offline judge (a stand-in for PaliGemma)", "command": command_line(), "machine": machine_info(),
-              **section(heldout=args.heldout, traced=args.traced, n_random=args.random, seed=args.seed),
-              "total_seconds": rnd(time.perf_counter() - t0, 1)}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1) + "\n")
+    report = Report("offline judge (a stand-in for PaliGemma)")
+    report.update(section(heldout=args.heldout, traced=args.traced, n_random=args.random, seed=args.seed))
+    out = report.write(args.out)
     summary = {k: report[k] for k in ("accuracy_heldout", "accuracy_heldout_flat", "accuracy_traced_by_vectorizer", "throughput",
                                       "reward_targets")}
     summary["reward_judge"] = {k: report["reward_judge"][k] for k in ("all", "no_colour_words")}

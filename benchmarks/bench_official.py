@@ -16,7 +16,7 @@ Official path, per SVG, exactly as its `score()` does:
 Ours: `RenderPool(workers=2).render_many(svgs, defend=True, seeds=...)` (timed after warm-up, no
 cache) and single-process `render_image` + `defend`. Seeds come from `description_seeds` (the
 metric's draw: one per id, sorted ids, RandomState(0)). The SVG set is every valid SVG of the
-benchmark set (_common.build_set) plus the sanitized form of every entry, de-duplicated.
+benchmark set (svg_agent.svgset.build_set) plus the sanitized form of every entry, de-duplicated.
 """
 
 from __future__ import annotations
@@ -31,27 +31,17 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import cairosvg  # noqa: E402
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from _common import (  # noqa: E402
-    MemorySampler,
-    build_set,
-    command_line,
-    latency_stats,
-    load_info,
-    machine_info,
-    rnd,
-    timed,
-    wait_idle,
-)
-from PIL import Image, ImageFilter  # noqa: E402
+import cairosvg
+import cv2
+import numpy as np
+from harness import MemorySampler, Report, latency_stats, load_info, rnd, timed, wait_idle
+from PIL import Image, ImageFilter
 
-from svg_agent.constraints import validate  # noqa: E402
-from svg_agent.defenses import defend, description_seeds  # noqa: E402
-from svg_agent.render import RenderPool, render_image  # noqa: E402
-from svg_agent.sanitize import sanitize  # noqa: E402
+from svg_agent.constraints import validate
+from svg_agent.defenses import defend, description_seeds
+from svg_agent.render import RenderPool, render_image
+from svg_agent.sanitize import sanitize
+from svg_agent.svgset import build_set
 
 WANTED = ("svg_to_png", "ImageProcessor")
 
@@ -151,11 +141,9 @@ def main() -> None:
     seed_of = description_seeds(ids, random_seed=0)
     seeds = [seed_of[i] for i in ids]
 
-    report: dict = {
-        "benchmark": "render + defenses vs the official metric code",
-        "command": command_line(),
+    report = Report("render + defenses vs the official metric code", started=t_start)
+    report.update({
         "python_executable": sys.executable,
-        "machine": machine_info(),
         "load_at_start": load_info(),
         "wait_idle": idle,
         "official": official_info,
@@ -165,7 +153,7 @@ def main() -> None:
                 "raw_valid": sum(not c.endswith(":sanitized") for c in cats),
                 "sanitized": sum(c.endswith(":sanitized") for c in cats),
                 "mean_bytes": int(np.mean([len(s.encode()) for s in svgs]))},
-    }
+    })
 
     # warm-up of every path (imports, FFT, JPEG, fonts)
     warm = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 9"><rect width="5" height="5" fill="red"/></svg>'
@@ -223,11 +211,8 @@ def main() -> None:
         "ours_single_process": rnd(report["ours_single_process"]["svgs_per_s"] / off, 2),
     }
     report["load_at_end"] = load_info()
-    report["total_seconds"] = rnd(time.perf_counter() - t_start, 1)
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1) + "\n")
+    out = report.write(args.out)
     print(json.dumps({k: report[k] for k in ("set", "identity", "speedup_vs_official", "total_seconds")}, indent=1))
     for k in ("official_single_process", "ours_single_process", "ours_pool"):
         v = report[k]

@@ -47,10 +47,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, MemorySampler, command_line, load_info, machine_info, rnd  # noqa: E402
-
-sys.path.insert(0, str(REPO))
+from harness import MemorySampler, Report, load_info, rnd
 
 
 def _load(cfg, adapter=None):
@@ -107,7 +104,7 @@ def section_sft_speed(cfg, tmp: Path, variant: str, steps: int) -> dict:
     from transformers import TrainerCallback
 
     from svg_agent.policy import PolicySpec, PromptFormat, load_model
-    from svg_agent.train import _sft_trainer, fast_path, output_vocab, training_records
+    from svg_agent.train import fast_path, output_vocab, sft_trainer, training_records
 
     vcfg = dataclasses.replace(cfg, **SPEED_VARIANTS[variant], output_dir=str(tmp / f"sft-{variant}"), report_to=["none"],
                                save_steps=100000, sft_max_steps=steps + 1, resume=False)
@@ -126,7 +123,7 @@ def section_sft_speed(cfg, tmp: Path, variant: str, steps: int) -> dict:
             times.append(time.perf_counter() - self.t)
 
     fast = fast_path(vcfg)
-    trainer, dropped = _sft_trainer(vcfg, tmp / f"sft-{variant}", model, True, tokenizer, fmt, records, [Timer()], fast, vocab)
+    trainer, dropped = sft_trainer(vcfg, tmp / f"sft-{variant}", model, True, tokenizer, fmt, records, [Timer()], fast, vocab)
     with MemorySampler(children=False) as mem:
         trainer.train()
     timed = times[1:]
@@ -271,12 +268,12 @@ def named_colours_present(image, description: str) -> tuple[int, int]:
     import cv2
     import numpy as np
 
-    from rewards.standin import _lab, color_coverage, parse_colors
+    from rewards.standin import color_coverage, parse_colors, to_lab
 
     terms = parse_colors(description)
     if not terms:
         return 0, 0
-    lab = _lab(cv2.resize(np.asarray(image), (64, 64), interpolation=cv2.INTER_AREA).reshape(-1, 3))
+    lab = to_lab(cv2.resize(np.asarray(image), (64, 64), interpolation=cv2.INTER_AREA).reshape(-1, 3))
     return sum(color_coverage(lab, t) >= 0.02 for t in terms), len(terms)
 
 
@@ -409,15 +406,15 @@ def main() -> int:
         Path(args.out).write_text(json.dumps(result))
         return 0
     import torch
-    import yaml
 
-    from svg_agent.train import TrainConfig
+    from svg_agent.rundir import RunDir
 
     run = Path(args.run)
-    cfg = TrainConfig(**yaml.safe_load((run / "train_config.yaml").read_text()))
+    cfg = RunDir(run).train_config()
     sections = args.sections.split(",")
-    result = {"command": command_line(), "machine": machine_info(), "load_before": load_info(), "torch": torch.__version__,
-              "threads": torch.get_num_threads(), "model": cfg.model, "run": str(run)}
+    result = Report("the policy: generation speed, GRPO step, held-out drawings, SFT speed")
+    result.update({"load_before": load_info(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+                   "model": cfg.model, "run": str(run)})
     tmp = Path(args.tmp)
     if tmp.exists():
         import shutil
@@ -443,8 +440,7 @@ def main() -> int:
     if "speed" in sections:
         result["speed"] = section_speed(args, tmp)
     result["peak_rss_mb_process"] = rnd(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1))
+    result.write(args.out)
     print(f"wrote {args.out}")
     return 0
 

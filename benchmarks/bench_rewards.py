@@ -1,7 +1,7 @@
 """python benchmarks/bench_rewards.py --out benchmarks/results/rewards.json [--n 60] [--repeats 2] [--step-repeats 1] [--seed 0] [--ocr-step-n 8] [--wait-idle 300]
 
 Benchmarks the offline reward set (rewards/) on a deterministic, varied set of completions: the
-raw texts of _common.build_set (valid drawings, fenced/truncated/styled model output, <text>,
+raw texts of svg_agent.svgset.build_set (valid drawings, fenced/truncated/styled model output, <text>,
 oversized), each paired with a plausible description from DESCRIPTIONS.
 
 1. throughput: `Scorer(ScorerConfig(ocr_backend=None | "rapidocr"), pool=RenderPool(workers=2,
@@ -43,31 +43,28 @@ import gc
 import json
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import numpy as np  # noqa: E402
-from _common import (  # noqa: E402
+import numpy as np
+from harness import (
     CANVAS,
     MemorySampler,
-    build_set,
-    command_line,
+    Report,
     latency_stats,
     load_info,
-    machine_info,
     rnd,
     timed,
     wait_idle,
 )
-from tqdm import tqdm  # noqa: E402
+from tqdm import tqdm
 
-from rewards.formula import harmonic_mean, reward_value  # noqa: E402
-from rewards.ocr import RapidOcrBackend, ocr_term  # noqa: E402
-from rewards.registry import build_rewards  # noqa: E402
-from rewards.scorer import Scorer, ScorerConfig, description_seed  # noqa: E402
-from rewards.standin import standin_score  # noqa: E402
-from svg_agent.render import RenderPool  # noqa: E402
-from svg_agent.sanitize import sanitize  # noqa: E402
+from rewards.formula import harmonic_mean, reward_value
+from rewards.ocr import RapidOcrBackend, ocr_term
+from rewards.registry import build_rewards
+from rewards.scorer import Scorer, ScorerConfig, description_seed
+from rewards.standin import standin_score
+from svg_agent.render import RenderPool
+from svg_agent.sanitize import sanitize
+from svg_agent.svgset import build_set
 
 DESCRIPTIONS = [
     "a purple forest at dusk",
@@ -89,16 +86,6 @@ WARM_TEXTS = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rec
 WARM_DESCS = ["a red circle on white"] * len(WARM_TEXTS)
 # Text probes for the detector-size comparison only (the scorer's sanitize drops <text>).
 PROBE_WORDS = ["HELLO", "Sunset", "cafe 42", "LIGHTHOUSE", "open", "SALE", "Ocean", "xyz"]
-
-
-class CountingPool(RenderPool):
-    """A RenderPool that counts the renders it really runs (cache hits and duplicates excluded)."""
-
-    rendered = 0
-
-    def _run_one(self, *args, **kwargs):
-        self.rendered += 1
-        return super()._run_one(*args, **kwargs)
 
 
 class TimedBackend:
@@ -175,7 +162,7 @@ def phase_wait(args, log: list, name: str) -> None:
 
 def warm_ocr_backend():
     backend = RapidOcrBackend()
-    engine = backend._load()
+    engine = backend.load()
     backend.read(np.full((384, 384, 3), 255, np.uint8))
     return backend, engine
 
@@ -250,7 +237,7 @@ def bench_step(texts, descs, base_seeds, backend, repeats, step0: int, variants)
     out, values = {}, {}
     for variant in variants:
         gc.collect()
-        pool = CountingPool(workers=WORKERS, cache_items=0 if variant == "separate_scorers_no_cache" else 1024)
+        pool = RenderPool(workers=WORKERS, cache_items=0 if variant == "separate_scorers_no_cache" else 1024)
         try:
             if variant == "shared_context":
                 funcs = build_rewards(REWARD_NAMES, scorer=Scorer(cfg, pool=pool, ocr=backend))
@@ -263,7 +250,7 @@ def bench_step(texts, descs, base_seeds, backend, repeats, step0: int, variants)
             def one(k, funcs=funcs, contexts=contexts, pool=pool, variant=variant):
                 # fresh seeds per step: no render or record is reused from an earlier step
                 seeds = [s + 1_000_003 * (step0 + k) for s in base_seeds]
-                passes0, rendered0 = sum(c.passes for c in contexts), pool.rendered
+                passes0, rendered0 = sum(c.passes for c in contexts), pool.renders_run
                 gc.collect()
                 with MemorySampler(children=True) as mem:
                     t = time.perf_counter()
@@ -272,7 +259,7 @@ def bench_step(texts, descs, base_seeds, backend, repeats, step0: int, variants)
                 if k == 0:  # the same seeds in every variant: their values must agree
                     values[variant] = vals
                 return {"wall": wall, "mem": mem.to_dict(), "scoring_passes": sum(c.passes for c in contexts) - passes0,
-                        "renders_run": pool.rendered - rendered0}
+                        "renders_run": pool.renders_run - rendered0}
 
             best, steps, contended = clean_passes(one, repeats, f"step {variant}{' +ocr' if backend else ''}")
         finally:
@@ -323,14 +310,14 @@ def bench_split(texts, descs, seeds, backend, engine) -> tuple[dict, list]:
 
     tb = TimedBackend(backend)
     rec = EngineRecorder(engine)
-    backend._engine = rec
+    backend.engine = rec
     try:
         cpu0 = _own_cpu()
         with MemorySampler() as ocr_mem:
             ocr_out, o_secs, o_wall = timed(lambda i: ocr_term(tb, renders[i].ocr_image, renders[i].defended), ok, "ocr_term")
         ocr_cores = (_own_cpu() - cpu0) / o_wall
     finally:
-        backend._engine = engine
+        backend.engine = engine
     light, heavy = tb.secs[0::2], tb.secs[1::2]
     found = np.array(rec.found)
     reads = np.array(tb.secs)
@@ -423,12 +410,11 @@ def bench_ocr_options(renders, ok, ocr_configured, backend, engine, n_sample: in
 
     conf = det_settings(engine)
     variants = {"configured (rewards/ocr.py)": backend}
-    lib = RapidOcrBackend()
-    lib._engine = RapidOCR()
+    lib = RapidOcrBackend(engine=RapidOCR())
     variants["rapidocr_library_default"] = lib
-    one = RapidOcrBackend()
-    one._engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1,
-                           det_limit_side_len=conf["det_limit_side_len"], det_limit_type=conf["det_limit_type"])
+    one = RapidOcrBackend(engine=RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1,
+                                          det_limit_side_len=conf["det_limit_side_len"],
+                                          det_limit_type=conf["det_limit_type"]))
     variants["configured, 1 onnxruntime thread"] = one
     blank = np.full((CANVAS, CANVAS, 3), 255, np.uint8)
     for b in variants.values():
@@ -440,7 +426,7 @@ def bench_ocr_options(renders, ok, ocr_configured, backend, engine, n_sample: in
         c0 = _own_cpu()
         res, secs, wall = timed(lambda i: ocr_term(b, renders[i].ocr_image, renders[i].defended), sample, f"ocr {name}")
         out[name] = {
-            **det_settings(b._engine),
+            **det_settings(b.engine),
             "ocr_term": stats(secs),
             "cores_used": rnd((_own_cpu() - c0) / wall, 2),
             "same_penalty_and_hidden_flag_as_configured": f"{sum(r.penalty == ref[i].penalty and r.hidden_text == ref[i].hidden_text for r, i in zip(res, sample))}/{len(sample)}",
@@ -488,12 +474,9 @@ def main() -> None:
     if args.sections == "judge":
         from bench_judge import section
 
-        t0 = time.perf_counter()
-        report = {"benchmark": "rewards: the offline judge section", "command": command_line(), "machine": machine_info(),
-                  "judge": section(seed=args.seed), "total_seconds": rnd(time.perf_counter() - t0, 1)}
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+        report = Report("rewards: the offline judge section")
+        report["judge"] = section(seed=args.seed)
+        out = report.write(args.out)
         print(json.dumps({k: report["judge"][k] for k in ("accuracy_heldout", "throughput", "reward_targets")}, indent=1))
         print(f"wrote {out}")
         return
@@ -507,11 +490,9 @@ def main() -> None:
     descs = [DESCRIPTIONS[i % len(DESCRIPTIONS)] for i in range(len(texts))]
     seeds = [description_seed(d) for d in descs]
     waits: list = []
-    report: dict = {
-        "benchmark": "rewards (offline reward set)",
-        "command": command_line(),
+    report = Report("rewards (offline reward set)", started=t_start)
+    report.update({
         "python_executable": sys.executable,
-        "machine": machine_info(),
         "load_at_start": load_info(),
         "wait_idle": idle,
         "wait_idle_phases": waits,
@@ -519,7 +500,7 @@ def main() -> None:
                    "ocr_step_n": args.ocr_step_n,
                    "pool_workers": WORKERS, "descriptions": len(DESCRIPTIONS)},
         "set": {c: cats.count(c) for c in dict.fromkeys(cats)},
-    }
+    })
     backend, engine = warm_ocr_backend()  # one OCR model for every phase (loading is not per step)
     report["ocr_backend_detector"] = {"backend": backend.name, **det_settings(engine)}
 
@@ -578,12 +559,9 @@ def main() -> None:
     report["targets"] = {k: {"completions_per_s": v["completions_per_s"], "target": v["target_per_s"], "met": v["target_met"]}
                          for k, v in report["throughput"].items()}
     report["load_at_end"] = load_info()
-    report["total_seconds"] = rnd(time.perf_counter() - t_start, 1)
     report["seconds_waiting_for_idle_after_start"] = rnd(sum(w["waited_s"] for w in waits) + RETRY_WAITED[0], 1)
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    out = report.write(args.out)
 
     print(json.dumps({k: report[k] for k in ("targets", "peak_memory", "total_seconds")}, indent=1))
     for k, v in report["throughput"].items():

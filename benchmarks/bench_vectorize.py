@@ -48,31 +48,20 @@ import io
 import json
 import os
 import statistics
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from _common import (  # noqa: E402
-    CANVAS,
-    REPO,
-    MemorySampler,
-    command_line,
-    load_info,
-    machine_info,
-    rnd,
-    wait_idle,
-)
-from skimage.metrics import structural_similarity  # noqa: E402
+import cv2
+import numpy as np
+from harness import CANVAS, REPO, MemorySampler, Report, load_info, machine_info, rnd, wait_idle
+from skimage.metrics import structural_similarity
 
-from svg_agent.constraints import validate  # noqa: E402
-from svg_agent.defenses import defend, description_seeds  # noqa: E402
-from svg_agent.render import render_image  # noqa: E402
-from svg_agent.sanitize import sanitize  # noqa: E402
-from vectorize.trace import vectorize_image  # noqa: E402
+from svg_agent.constraints import validate
+from svg_agent.defenses import defend, description_seeds
+from svg_agent.render import render_image
+from svg_agent.sanitize import sanitize
+from vectorize.trace import vectorize_image
 
 BUDGET = 10_000
 PHOTOS = ["astronaut", "coffee", "chelsea", "rocket"]
@@ -319,9 +308,8 @@ def main() -> None:
     images = load_images()
     if not any(kind == "flat" for kind, _ in images.values()):
         raise SystemExit(f"no flat illustrations under {FLAT_DIR}")
-    report: dict = {
-        "benchmark": "vectorize vs vtracer under a 10,000-byte budget (384 px colour SSIM, defended), and procedural scenes",
-        "command": command_line(),
+    report = Report("vectorize vs vtracer under a 10,000-byte budget (384 px colour SSIM, defended), and procedural scenes", started=t_start)
+    report.update({
         "machine": {**machine_info(), "scikit-learn": metadata.version("scikit-learn"),
                     "scikit-image": metadata.version("scikit-image"), "vtracer": metadata.version("vtracer")},
         "load_at_start": load_info(),
@@ -330,7 +318,7 @@ def main() -> None:
                    "flat_render_side": FLAT_SIDE, "repeats": args.repeats, "canvas": CANVAS,
                    "ssim384": "skimage structural_similarity, channel_axis=2, data_range 255, 7 x 7 window, 384 px",
                    "vt_ladder": VT_LADDER, "vt_families": VT_FAMILIES, "vt_skip_raw_over": SKIP_RAW_OVER},
-    }
+    })
     seeds = description_seeds(list(images))
     refs = {n: Reference(img, seeds[n]) for n, (_, img) in images.items()}
     vectorize_image(np.zeros((16, 16, 3), np.uint8))  # imports (scikit-learn), first k-means
@@ -407,11 +395,8 @@ def main() -> None:
     if args.scenes > 0:
         report["scenes"] = bench_scenes(args.scenes, args.repeats)
     report["load_at_end"] = load_info()
-    report["total_seconds"] = rnd(time.perf_counter() - t_start, 1)
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(to_json(report) + "\n")
+    report.write(args.out, dumps=to_json)
     print(json.dumps({"targets": targets, "summary": summary, "total_seconds": report["total_seconds"]}, indent=1))
 
 

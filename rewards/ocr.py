@@ -42,15 +42,27 @@ class RapidOcrBackend:
 
     Args:
         min_score: recognitions below this confidence are ignored.
+        engine: a RapidOCR engine to use (other detector settings, a wrapper that records calls);
+            default: the project's settings, loaded on first use.
     """
 
     name = "rapidocr"
 
-    def __init__(self, min_score: float = 0.5):
+    def __init__(self, min_score: float = 0.5, engine=None):
         self.min_score = min_score
-        self._engine = None
+        self._engine = engine
 
-    def _load(self):
+    @property
+    def engine(self):
+        """The RapidOCR engine (loaded now if it was not); assignable."""
+        return self.load()
+
+    @engine.setter
+    def engine(self, value) -> None:
+        self._engine = value
+
+    def load(self):
+        """Load the engine now (the first read would); returns it."""
         if self._engine is None:
             try:
                 from rapidocr_onnxruntime import RapidOCR
@@ -65,7 +77,7 @@ class RapidOcrBackend:
         return self._engine
 
     def read(self, image: np.ndarray) -> str:
-        engine = self._load()
+        engine = self.load()
         result, _ = engine(np.ascontiguousarray(image), use_cls=False)
         if not result:
             return ""

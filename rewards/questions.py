@@ -70,13 +70,13 @@ def _subject(words: list[str]) -> str | None:
 
 def _color_distractors(answer: str) -> list[str]:
     """Basic colours clearly unlike the answer (no 'navy' against 'blue')."""
-    from .standin import _lab
+    from .standin import to_lab
 
     def rgb(c):
         return COLORS.get(c) or {"black": (0, 0, 0), "white": (255, 255, 255), "gray": (128, 128, 128)}[c]
 
-    a = _lab(rgb(answer))[0]
-    return [c for c in BASIC_COLORS if c != answer and float(((_lab(rgb(c))[0] - a) ** 2).sum() ** 0.5) > 40]
+    a = to_lab(rgb(answer))[0]
+    return [c for c in BASIC_COLORS if c != answer and float(((to_lab(rgb(c))[0] - a) ** 2).sum() ** 0.5) > 40]
 
 
 def generate_questions(description: str, max_questions: int = 4) -> list[dict]:

@@ -59,7 +59,8 @@ COLOR_DELTA_E = 22.0
 SIDE = 64  # the analysis works on a small copy of the image: colours and shapes survive
 
 
-def _lab(rgb) -> np.ndarray:
+def to_lab(rgb) -> np.ndarray:
+    """RGB colours (any shape ending in 3, 0-255) as CIELAB rows (OpenCV's float Lab: L 0-100)."""
     arr = np.asarray(rgb, np.float32).reshape(-1, 1, 3) / 255.0
     return cv2.cvtColor(arr, cv2.COLOR_RGB2Lab).reshape(-1, 3)
 
@@ -87,7 +88,7 @@ def parse_colors(description: str) -> list[ColorTerm]:
             continue
         if w not in COLORS:
             continue
-        base = _lab(COLORS[w])[0]
+        base = to_lab(COLORS[w])[0]
         # A colour word names a family: prototypes across lightness and chroma, narrowed by
         # the modifier (dark: darker ones, light/pale: lighter and softer, bright: saturated).
         if mod in DARK:
@@ -288,7 +289,7 @@ def standin_score(image: np.ndarray, description: str, questions: list[dict] | N
         when the description names nothing the image can be checked for (unknown, not a default).
     """
     small, labels, _centres, shares = _regions(image)
-    lab = _lab(small.reshape(-1, 3))
+    lab = to_lab(small.reshape(-1, 3))
     # Colours are counted on flat areas only: the blurred halo of black strokes on white is
     # gray for a few pixels, and no one would call that drawing gray.
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)

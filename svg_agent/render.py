@@ -201,6 +201,12 @@ class RenderPool:
         self._cache: OrderedDict[str, RenderResult] = OrderedDict()
         self._closed = False
         self.processes: list[subprocess.Popen] = []  # every worker process started, for shutdown
+        self.renders_run = 0  # renders actually run by a worker (cache hits and duplicates excluded)
+
+    @property
+    def cached(self) -> int:
+        """Renders held in the content-hash cache now."""
+        return len(self._cache)
 
     def _acquire(self) -> _Worker:
         with self._lock:
@@ -225,6 +231,8 @@ class RenderPool:
             raise RenderError("the render pool is closed")
         t0 = time.perf_counter()
         worker = self._acquire()
+        with self._lock:
+            self.renders_run += 1
         try:
             status, payload = worker.run((svg, size, defend, seed), self.timeout)
         except TimeoutError:

@@ -11,11 +11,10 @@ from svg_agent._torchvision import ensure_torchvision  # noqa: E402
 ensure_torchvision()  # before open_clip imports torchvision beside the CPU torch
 pytest.importorskip("open_clip")
 
-from svgs import random_scene  # noqa: E402
-
 from rewards.aesthetic import AestheticScorer, load_head  # noqa: E402
 from rewards.scorer import Scorer, ScorerConfig  # noqa: E402
 from svg_agent.errors import ConfigError  # noqa: E402
+from svg_agent.svgset import random_scene  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 TINY = {"embed_dim": 768, "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32, "head_width": 32},

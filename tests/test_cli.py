@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 from reference_scorer import scorer_defend, scorer_render
-from svgs import NS, random_scene
 
 from svg_agent.cli import build_parser
+from svg_agent.svgset import NS, random_scene
 
 SUBCOMMANDS = ["validate", "sanitize", "render", "score", "judge", "vectorize", "build-dataset", "contact-sheet", "descriptions", "demo", "train", "generate", "kaggle", "benchmark", "serve"]
 
@@ -118,9 +118,8 @@ def test_demo_writes_contact_sheet_and_summary(tmp_path):
 
 def test_score_a_submission_offline(tmp_path):
     pytest.importorskip("rapidocr_onnxruntime")
-    from svgs import hidden_text_svg
-
     from svg_agent.demo import handmade_examples
+    from svg_agent.svgset import hidden_text_svg
 
     cabin_desc, cabin = handmade_examples()[2]
     sub = tmp_path / "submission.csv"

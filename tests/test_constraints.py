@@ -2,9 +2,9 @@ import json
 
 import pytest
 from reference_scorer import scorer_accepts
-from svgs import BILLION_LAUGHS, EXTERNAL_DTD, EXTERNAL_HREF, NS, XXE, random_scene
 
 from svg_agent.constraints import GATEWAY_ELEMENTS, validate
+from svg_agent.svgset import BILLION_LAUGHS, EXTERNAL_DTD, EXTERNAL_HREF, NS, XXE, random_scene
 
 OK = f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#fff"/><circle cx="9" cy="9" r="5"/></svg>'
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 from reference_scorer import scorer_defend, scorer_render
-from svgs import random_scene
 
 from svg_agent.defenses import defend, description_seeds, fft_low_pass, median
+from svg_agent.svgset import random_scene
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7, 123456, 2**31 - 2])

@@ -6,7 +6,10 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
-from svgs import (
+
+from svg_agent.constraints import validate
+from svg_agent.sanitize import sanitize
+from svg_agent.svgset import (
     BILLION_LAUGHS,
     EXTERNAL_DTD,
     EXTERNAL_HREF,
@@ -19,9 +22,6 @@ from svgs import (
     many_elements,
     use_bomb,
 )
-
-from svg_agent.constraints import validate
-from svg_agent.sanitize import sanitize
 
 HOSTILE = {
     "billion_laughs": BILLION_LAUGHS,

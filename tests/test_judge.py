@@ -5,13 +5,13 @@ import random
 
 import numpy as np
 import pytest
-from svgs import NS, random_scene, text_svg
 
 from rewards.judge import JudgeAnswers, answer, answerable, choice_probs, judge_questions, route, value_of
 from rewards.judge_model import accuracy, heldout_scenes, junk_svg
 from rewards.scorer import Scorer, ScorerConfig
 from svg_agent.defenses import defend_main
 from svg_agent.render import render_image
+from svg_agent.svgset import NS, random_scene, text_svg
 from vectorize.scenes import ATTRIBUTE_SLOTS, generate_scenes
 
 
@@ -117,7 +117,7 @@ def test_pictures_of_nothing_get_near_uniform_answers(judge):
     nothing = [f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#{c}"/></svg>'
                for c in ("ffffff", "000000", "3a7bd5", "c0392b")]
     nothing += [random_scene(s) for s in range(6)] + [text_svg()]
-    # pictures drawn by a generator the judge never trained on (tests/svgs.py), plus its own junk kinds
+    # pictures drawn by a generator the judge never trained on (svg_agent/svgset.py), plus its own junk kinds
     nothing += [s for s in (junk_svg(rng) for _ in range(12)) if s]
     questions = [q for s in generate_scenes(40, seed=8) for q in s.questions]
     tops, chance = [], []

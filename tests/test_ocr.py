@@ -2,7 +2,6 @@ import shutil
 
 import numpy as np
 import pytest
-from svgs import hidden_text_svg, random_scene, text_svg
 
 from rewards.ocr import RapidOcrBackend, TesseractBackend, make_ocr_backend, ocr_term
 from svg_agent.constraints import validate
@@ -11,6 +10,7 @@ from svg_agent.demo import example_files
 from svg_agent.errors import ConfigError
 from svg_agent.render import render_image
 from svg_agent.sanitize import sanitize
+from svg_agent.svgset import hidden_text_svg, random_scene, text_svg
 
 pytest.importorskip("rapidocr_onnxruntime")
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 from reference_scorer import scorer_defend, scorer_render
-from svgs import HUGE_SIZE, NS, random_scene, use_bomb
 
 from svg_agent.render import RenderPool, render_image, render_resvg
+from svg_agent.svgset import HUGE_SIZE, NS, random_scene, use_bomb
 
 
 def test_render_matches_the_scorer_recipe():

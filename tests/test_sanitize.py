@@ -3,11 +3,11 @@ import re
 import numpy as np
 import pytest
 from reference_scorer import scorer_accepts, scorer_render
-from svgs import NS, random_scene
 
 from svg_agent.constraints import validate
 from svg_agent.extract import extract_candidates
 from svg_agent.sanitize import FALLBACK_SVG, sanitize
+from svg_agent.svgset import NS, random_scene
 
 SCENE = random_scene(3, 25)
 

@@ -1,13 +1,13 @@
 """The offline faithfulness STAND-IN ranks faithful drawings above unfaithful ones."""
 
 import pytest
-from svgs import NS, text_svg
 
 from rewards.standin import parse_colors, parse_shapes, standin_score
 from svg_agent.defenses import defend
 from svg_agent.demo import example_files
 from svg_agent.render import render_image
 from svg_agent.sanitize import sanitize
+from svg_agent.svgset import NS, text_svg
 
 EX = {name: sanitize(raw).svg for name, raw in example_files()}
 BLANK = f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#fff"/></svg>'

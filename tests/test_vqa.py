@@ -77,10 +77,9 @@ def test_tiny_paligemma_end_to_end_matches_the_metric_recipe(tiny):
 
 
 def test_tiny_paligemma_ocr_and_the_scorer(tiny, pool):
-    from svgs import random_scene
-
     from rewards.ocr import make_ocr_backend, ocr_term
     from rewards.scorer import Scorer, ScorerConfig
+    from svg_agent.svgset import random_scene
 
     backend = make_ocr_backend("paligemma", model_id=str(tiny), device="cpu")
     image = np.zeros((384, 384, 3), np.uint8)
