@@ -48,7 +48,7 @@ def main(argv=None) -> dict:
     import yaml
     from transformers import AutoTokenizer
 
-    from svg_agent.policy import PromptFormat, resolve_model
+    from svg_agent.app.policy import PromptFormat, resolve_model
     from vectorize.dataset import dataset_contact_sheet
     from vectorize.scenes import (
         COLORS,

@@ -51,14 +51,14 @@ from harness import MemorySampler, Report, load_info, rnd
 
 
 def _load(cfg, adapter=None):
-    from svg_agent.policy import PolicySpec, load_policy
+    from svg_agent.app.policy import PolicySpec, load_policy
 
     return load_policy(PolicySpec(model=cfg.model, dtype=cfg.dtype, prompt_format=cfg.prompt_format, adapter=adapter,
                                   device="cpu"))
 
 
 def section_gen(cfg, run: Path) -> dict:
-    from svg_agent.policy import rebase_svg
+    from svg_agent.app.policy import rebase_svg
     from vectorize.scenes import generate_scenes
 
     policy = _load(cfg, run / "adapter")
@@ -103,8 +103,8 @@ def section_sft_speed(cfg, tmp: Path, variant: str, steps: int) -> dict:
 
     from transformers import TrainerCallback
 
-    from svg_agent.policy import PolicySpec, PromptFormat, load_model
-    from svg_agent.train import fast_path, output_vocab, sft_trainer, training_records
+    from svg_agent.app.policy import PolicySpec, PromptFormat, load_model
+    from svg_agent.app.train import fast_path, output_vocab, sft_trainer, training_records
 
     vcfg = dataclasses.replace(cfg, **SPEED_VARIANTS[variant], output_dir=str(tmp / f"sft-{variant}"), report_to=["none"],
                                save_steps=100000, sft_max_steps=steps + 1, resume=False)
@@ -145,12 +145,10 @@ def _speed_child(args) -> dict:
     """One measurement of the speed section, in its own process (a fresh heap, no earlier model)."""
     import dataclasses
 
-    import yaml
-
-    from svg_agent.train import TrainConfig
+    from svg_agent.app.rundir import RunDir
 
     run, tmp = Path(args.run), Path(args.tmp)
-    cfg = TrainConfig(**yaml.safe_load((run / "train_config.yaml").read_text()))
+    cfg = RunDir(run).train_config()
     if args.speed_part == "sft":
         cfg = dataclasses.replace(cfg, sft_batch_size=args.speed_batch)
         return section_sft_speed(cfg, tmp, args.speed_variant, args.speed_sft_steps)
@@ -189,7 +187,7 @@ def section_step(cfg, run: Path, tmp: Path, steps: int = 2) -> dict:
     import transformers
 
     import rewards.registry as registry
-    from svg_agent.train import train
+    from svg_agent.app.train import train
 
     timings = {"generate": [], "reward": []}
     real_generate = transformers.GenerationMixin.generate
@@ -248,7 +246,7 @@ def section_step(cfg, run: Path, tmp: Path, steps: int = 2) -> dict:
 
 
 def held_out(cfg, n: int) -> list[str]:
-    from svg_agent.train import training_records
+    from svg_agent.app.train import training_records
     from vectorize.scenes import generate_scenes
 
     seen = {r["description"] for r in training_records(cfg)}
@@ -284,7 +282,7 @@ def section_eval(cfg, run: Path, n: int, systems: list[str], grid: Path | None =
     the judge's terms, named colours present, raw validity, bytes; and each system's paired
     difference from `sft`, per seed and in all."""
     from rewards.scorer import Scorer, ScorerConfig
-    from svg_agent.demo import contact_sheet, handmade_examples
+    from svg_agent.app.demo import contact_sheet, handmade_examples
     from svg_agent.render import render_safe
     from svg_agent.sanitize import sanitize
 
@@ -407,7 +405,7 @@ def main() -> int:
         return 0
     import torch
 
-    from svg_agent.rundir import RunDir
+    from svg_agent.app.rundir import RunDir
 
     run = Path(args.run)
     cfg = RunDir(run).train_config()

@@ -92,8 +92,8 @@ def load_config(path: str | Path, overrides: dict | None = None) -> BenchmarkCon
 
 def training_descriptions(cfg: BenchmarkConfig) -> set[str]:
     """Descriptions the benchmarked policies trained on (from their runs' train_config.yaml)."""
-    from svg_agent.rundir import RunDir
-    from svg_agent.train import training_records
+    from svg_agent.app.rundir import RunDir
+    from svg_agent.app.train import training_records
 
     seen: set[str] = set()
     for spec in cfg.systems:
@@ -130,7 +130,7 @@ def load_items(cfg: BenchmarkConfig, exclude: set[str] | None = None) -> list[di
     if not path.exists():
         raise InputError(f"descriptions {path} does not exist")
     if path.suffix == ".csv":
-        from svg_agent.generate import read_descriptions
+        from svg_agent.app.generate import read_descriptions
 
         rows = read_descriptions(path)
         qs = {}
@@ -167,7 +167,7 @@ class _System:
 class _Policy(_System):
     def __init__(self, spec, cfg, scorer=None):
         super().__init__(spec, cfg)
-        from svg_agent.generate import GenerateConfig, Generator
+        from svg_agent.app.generate import GenerateConfig, Generator
 
         keys = {f.name for f in dataclasses.fields(GenerateConfig)}
         bad = [k for k in spec if k not in keys | {"name", "kind"}]
@@ -419,7 +419,7 @@ def _fmt(v) -> str:
 
 def _grid(out: Path, names: list[str], items: list[dict]) -> None:
     """Rows: descriptions; columns: systems (the renders of what each submitted)."""
-    from svg_agent.demo import contact_sheet
+    from svg_agent.app.demo import contact_sheet
     from svg_agent.render import render_safe
 
     rows = {(r["system"], r["id"]): r for r in read_results(out) if (r["id"], r["description"]) in

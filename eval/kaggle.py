@@ -57,7 +57,7 @@ class Predictor:
         self.generator = generator
         if generator is None:
             try:
-                from svg_agent.generate import GenerateConfig, Generator
+                from svg_agent.app.generate import GenerateConfig, Generator
 
                 self.generator = Generator(GenerateConfig(**self.config))
                 self.generator.policy  # load now, once, outside the per-call budget
@@ -205,8 +205,8 @@ Steps:
 def export(out_dir: str | Path, adapter: str | None = None, model: str | None = None, time_budget: float = 60.0,
            n: int = 8, copy_model: bool = True, vectorizer: str | None = None, extra: dict | None = None) -> dict:
     """Write the package folder; returns its config. With no adapter, the best the project has."""
-    from svg_agent.policy import resolve_model
-    from svg_agent.rundir import RunDir, find_adapter
+    from svg_agent.app.policy import resolve_model
+    from svg_agent.app.rundir import RunDir, find_adapter
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -250,7 +250,7 @@ def export(out_dir: str | Path, adapter: str | None = None, model: str | None = 
 
 def best_local_adapter(runs_dir: str | Path = "runs") -> str | None:
     """The finished training run under `runs_dir` whose held-out samples scored best at its end, or None."""
-    from svg_agent.rundir import RunDir
+    from svg_agent.app.rundir import RunDir
 
     best = RunDir.best(runs_dir)
     return str(best.path) if best else None

@@ -51,6 +51,11 @@ class Settings:
             setattr(self, name, none_word(getattr(self, name)))
 
     @classmethod
+    def optional_fields(cls) -> frozenset[str]:
+        """The fields that may be None (and read "none" as None)."""
+        return _optional_fields(cls)
+
+    @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls))
 

@@ -7,14 +7,14 @@ import pytest
 from PIL import Image
 from reference_scorer import scorer_defend, scorer_render
 
-from svg_agent.cli import build_parser
+from svg_agent.app.cli import build_parser
 from svg_agent.svgset import NS, random_scene
 
 SUBCOMMANDS = ["validate", "sanitize", "render", "score", "judge", "vectorize", "build-dataset", "contact-sheet", "descriptions", "demo", "train", "generate", "kaggle", "benchmark", "serve"]
 
 
 def run(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "svg_agent.cli", *args], capture_output=True, text=True, input=stdin, timeout=120)
+    return subprocess.run([sys.executable, "-m", "svg_agent", *args], capture_output=True, text=True, input=stdin, timeout=120)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_generate_with_a_missing_model_or_adapter_exits_2_and_writes_nothing(tmp
         assert out.returncode == 2, out.stderr
         assert "does not exist" in out.stderr and "Traceback" not in out.stderr
         assert not out_svg.exists()
-    from svg_agent.generate import GenerateConfig, Generator
+    from svg_agent.app.generate import GenerateConfig, Generator
 
     # the library call keeps its promise: never raise, answer with the stock drawing and say why
     r = Generator(GenerateConfig(model=str(tmp_path / "no" / "such" / "folder"), ocr_backend=None)).generate("a red circle")
@@ -118,7 +118,7 @@ def test_demo_writes_contact_sheet_and_summary(tmp_path):
 
 def test_score_a_submission_offline(tmp_path):
     pytest.importorskip("rapidocr_onnxruntime")
-    from svg_agent.demo import handmade_examples
+    from svg_agent.app.demo import handmade_examples
     from svg_agent.svgset import hidden_text_svg
 
     cabin_desc, cabin = handmade_examples()[2]

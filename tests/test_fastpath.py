@@ -17,14 +17,14 @@ pytest.importorskip("peft")
 
 import torch  # noqa: E402
 
-from svg_agent import fastpath  # noqa: E402
+from svg_agent.app import fastpath  # noqa: E402
+from svg_agent.app.fastpath import OutputVocab, completion_logps  # noqa: E402
 from svg_agent.errors import ConfigError, InputError  # noqa: E402
-from svg_agent.fastpath import OutputVocab, completion_logps  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def tiny_folder(tmp_path_factory):
-    from svg_agent.tiny import build_tiny_policy
+    from svg_agent.app.tiny import build_tiny_policy
 
     return build_tiny_policy(tmp_path_factory.mktemp("tiny") / "model")
 
@@ -223,7 +223,7 @@ def test_resolve_decides_per_machine_and_rejects_bad_values(monkeypatch):
 
 
 def test_svg_tokens():
-    from svg_agent.vocab import is_svg_token, svg_words
+    from svg_agent.app.vocab import is_svg_token, svg_words
 
     words = svg_words()
     for t in ("<rect", "▁fill", '="#', "ff00", "▁stroke-width", "ZM", "0.5", "</svg>", "crimson", "\n"):
@@ -233,7 +233,7 @@ def test_svg_tokens():
 
 
 def test_vocabulary_files_fail_clearly(tmp_path):
-    from svg_agent.vocab import load_vocab, save_vocab
+    from svg_agent.app.vocab import load_vocab, save_vocab
 
     assert load_vocab(tmp_path) is None
     save_vocab(tmp_path, [1, 5, 7], 10)
@@ -249,9 +249,9 @@ def test_vocabulary_files_fail_clearly(tmp_path):
 
 
 def test_training_with_the_svg_vocabulary_keeps_it_to_generation(tiny_folder, tmp_path):
-    from svg_agent.policy import PolicySpec, load_policy
-    from svg_agent.train import TrainConfig, train
-    from svg_agent.vocab import load_vocab
+    from svg_agent.app.policy import PolicySpec, load_policy
+    from svg_agent.app.train import TrainConfig, train
+    from svg_agent.app.vocab import load_vocab
 
     cfg = TrainConfig(model=str(tiny_folder), prompt_format="base", output_dir=str(tmp_path / "run"), dataset_size=16,
                       report_to=["none"], eval_descriptions=["a red circle on a blue background"], sample_max_new_tokens=12,
@@ -282,7 +282,7 @@ def test_training_with_the_svg_vocabulary_keeps_it_to_generation(tiny_folder, tm
 
 
 def test_bad_vocabulary_settings_are_config_errors():
-    from svg_agent.train import TrainConfig
+    from svg_agent.app.train import TrainConfig
 
     with pytest.raises(ConfigError, match="output_vocab"):
         TrainConfig(output_vocab="tiny")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from svg_agent.app.generate import GenerateConfig, Generator, generate_csv, load_generate_config, read_descriptions
+from svg_agent.app.policy import SVG_OPEN, PromptFormat
 from svg_agent.constraints import validate
 from svg_agent.errors import ConfigError, InputError
-from svg_agent.generate import GenerateConfig, Generator, generate_csv, load_generate_config, read_descriptions
-from svg_agent.policy import SVG_OPEN, PromptFormat
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = '<rect width="384" height="384" fill="#1d5fd6"/><circle cx="192" cy="192" r="90" fill="#d62828"/></svg>'
@@ -142,7 +142,7 @@ def test_all_recipes_parse():
     from svg_agent._torchvision import ensure_torchvision
 
     ensure_torchvision()
-    from svg_agent.train import parse_train_args
+    from svg_agent.app.train import parse_train_args
 
     recipes = sorted((ROOT / "configs" / "train").glob("*.yaml"))
     assert len(recipes) >= 4

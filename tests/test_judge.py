@@ -179,7 +179,7 @@ def test_hand_made_drawings_beat_random_ones_and_a_palette_of_every_colour(judge
     """Held-out work (drawn by hand for descriptions written by hand): the offline reward pays for
     showing the description, also where it names no colour, and not for random shapes or for
     painting every colour at once."""
-    from svg_agent.demo import handmade_examples
+    from svg_agent.app.demo import handmade_examples
 
     w = 384 / len(PALETTE_COLS)
     palette = f'<svg {NS} viewBox="0 0 384 384">' + "".join(

@@ -26,7 +26,7 @@ def tiny_run(tmp_path_factory):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from svg_agent.tiny import build_tiny_policy
+    from svg_agent.app.tiny import build_tiny_policy
 
     base = tmp_path_factory.mktemp("tinyk")
     model_dir = build_tiny_policy(base / "model")
@@ -52,7 +52,7 @@ class _SlowGenerator:
         self.delay = delay
 
     def generate(self, description, time_budget=None, **kw):
-        from svg_agent.generate import GenerationResult
+        from svg_agent.app.generate import GenerationResult
 
         time.sleep(min(self.delay, time_budget))  # a real Generator stops at its budget
         return GenerationResult(description, "<svg/>", None, fallback=True)
@@ -145,7 +145,7 @@ def test_cli_kaggle_check_exit_code(tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "submission.py").write_text("class Model:\n    def predict(self, prompt):\n        return 'not svg'\n")
-    r = subprocess.run([sys.executable, "-m", "svg_agent.cli", "kaggle", "check", str(bad), "--descriptions",
+    r = subprocess.run([sys.executable, "-m", "svg_agent", "kaggle", "check", str(bad), "--descriptions",
                         str(_descriptions(tmp_path))], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 1 and "FAILED" in r.stderr
 

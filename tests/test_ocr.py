@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from rewards.ocr import RapidOcrBackend, TesseractBackend, make_ocr_backend, ocr_term
+from svg_agent.app.demo import example_files
 from svg_agent.constraints import validate
 from svg_agent.defenses import defend
-from svg_agent.demo import example_files
 from svg_agent.errors import ConfigError
 from svg_agent.render import render_image
 from svg_agent.sanitize import sanitize

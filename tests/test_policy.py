@@ -2,9 +2,9 @@
 
 import pytest
 
+from svg_agent.app.policy import BASE_OPEN, SVG_OPEN, PromptFormat, rebase_svg, resolve_model
 from svg_agent.constraints import validate
 from svg_agent.errors import ConfigError, InputError
-from svg_agent.policy import BASE_OPEN, SVG_OPEN, PromptFormat, rebase_svg, resolve_model
 
 pytest.importorskip("transformers")
 
@@ -70,7 +70,7 @@ def test_resolve_model_errors(tmp_path):
 
 
 def test_adapter_folder(tmp_path):
-    from svg_agent.rundir import find_adapter as adapter_folder
+    from svg_agent.app.rundir import find_adapter as adapter_folder
 
     with pytest.raises(InputError, match="does not exist"):
         adapter_folder(tmp_path / "missing")

@@ -3,8 +3,8 @@ import pytest
 
 from rewards.questions import generate_questions
 from rewards.standin import standin_score
+from svg_agent.app.demo import example_files
 from svg_agent.defenses import defend
-from svg_agent.demo import example_files
 from svg_agent.render import render_image
 from svg_agent.sanitize import sanitize
 

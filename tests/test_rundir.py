@@ -6,14 +6,14 @@ import os
 
 import pytest
 
+from svg_agent.app.rundir import RunDir, find_adapter
 from svg_agent.errors import ConfigError, InputError
-from svg_agent.rundir import RunDir, find_adapter
 
 
 def _run(root, name, reward=None, finished=True, summary=True, mtime=None, **config):
     import yaml
 
-    from svg_agent.train import TrainConfig
+    from svg_agent.app.train import TrainConfig
 
     run = RunDir(root / name)
     run.write_config(TrainConfig(output_dir=str(run.path), **config))
@@ -60,7 +60,7 @@ def test_best_breaks_ties_by_the_newer_summary(tmp_path):
 
 def test_export_and_the_page_find_runs_the_same_way(tmp_path, monkeypatch):
     from eval.kaggle import best_local_adapter
-    from svg_agent.serve import discover_runs
+    from svg_agent.app.serve import discover_runs
 
     _run(tmp_path / "runs", "b", reward=0.1)
     best = _run(tmp_path / "runs", "c", reward=0.3)
@@ -113,7 +113,7 @@ def test_find_adapter(tmp_path):
 
 
 def test_resolved_config_is_what_the_run_wrote(tmp_path):
-    from svg_agent.train import TrainConfig
+    from svg_agent.app.train import TrainConfig
 
     cfg = TrainConfig(output_dir=str(tmp_path / "x"), sft={"max_grad_norm": 0.5}, dataset_size=7)
     run = RunDir(cfg.output_dir)

@@ -2,7 +2,7 @@ import pytest
 
 from rewards.registry import build_rewards
 from rewards.scorer import Scorer, ScorerConfig
-from svg_agent.demo import example_files, handmade_examples
+from svg_agent.app.demo import example_files, handmade_examples
 from svg_agent.errors import ConfigError
 from svg_agent.svgset import NS, hidden_text_svg, text_svg
 

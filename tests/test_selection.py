@@ -98,7 +98,7 @@ def test_generate_sanitizes_each_candidate_once(pool, monkeypatch):
     from test_generate import BLANK, GOOD, FakePolicy
 
     from rewards.scorer import Scorer, ScorerConfig
-    from svg_agent.generate import GenerateConfig, Generator
+    from svg_agent.app.generate import GenerateConfig, Generator
 
     sanitize_module = importlib.import_module("svg_agent.sanitize")  # the package exports a function of that name
     calls = []

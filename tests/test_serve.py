@@ -17,10 +17,10 @@ import pytest
 
 pytest.importorskip("gradio")
 
+from svg_agent.app.generate import GenerateConfig  # noqa: E402
+from svg_agent.app.serve import DrawService, SystemSpec, default_systems, gallery_items, public  # noqa: E402
 from svg_agent.constraints import validate  # noqa: E402
 from svg_agent.errors import InputError  # noqa: E402
-from svg_agent.generate import GenerateConfig  # noqa: E402
-from svg_agent.serve import DrawService, SystemSpec, default_systems, gallery_items, public  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +41,7 @@ def _tiny_run(folder: Path) -> Path:
     ensure_torchvision()
     from peft import LoraConfig, get_peft_model
 
-    from svg_agent.policy import PolicySpec, load_model
+    from svg_agent.app.policy import PolicySpec, load_model
 
     model, tokenizer, _ = load_model(PolicySpec(model="tiny-random-gemma3", device="cpu"))
     peft = get_peft_model(model, LoraConfig(r=2, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
@@ -116,7 +116,7 @@ def test_draw_side_by_side_and_a_failing_system(runs, settings, tmp_path):
 
 
 def test_gallery_filters_a_benchmark_run(tmp_path):
-    from svg_agent.serve import benchmark_systems, discover_benchmarks
+    from svg_agent.app.serve import benchmark_systems, discover_benchmarks
 
     folder = tmp_path / "runs" / "bench"
     rows = [("a", "1", "a red circle", '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"><circle cx="192" '
@@ -166,7 +166,7 @@ def server(runs, tmp_path_factory):
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = dict(os.environ, PYTHONUNBUFFERED="1", GRADIO_ANALYTICS_ENABLED="False")
     with open(log, "w") as f:
-        proc = subprocess.Popen([sys.executable, "-m", "svg_agent.cli", "serve", "--model", "tiny-random-gemma3",
+        proc = subprocess.Popen([sys.executable, "-m", "svg_agent", "serve", "--model", "tiny-random-gemma3",
                                  "--runs-dir", str(runs), "--port", str(port), "--ocr", "none"],
                                 stdout=f, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"

@@ -3,8 +3,8 @@
 import pytest
 
 from rewards.standin import parse_colors, parse_shapes, standin_score
+from svg_agent.app.demo import example_files
 from svg_agent.defenses import defend
-from svg_agent.demo import example_files
 from svg_agent.render import render_image
 from svg_agent.sanitize import sanitize
 from svg_agent.svgset import NS, text_svg

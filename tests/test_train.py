@@ -17,8 +17,8 @@ ensure_torchvision()
 pytest.importorskip("trl")
 pytest.importorskip("peft")
 
+from svg_agent.app.train import TrainConfig, TrainingInterrupted, parse_train_args, train  # noqa: E402
 from svg_agent.errors import ConfigError, InputError  # noqa: E402
-from svg_agent.train import TrainConfig, TrainingInterrupted, parse_train_args, train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_RECIPE = ROOT / "configs" / "train" / "tiny-cpu.yaml"
@@ -26,7 +26,7 @@ TINY_RECIPE = ROOT / "configs" / "train" / "tiny-cpu.yaml"
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from svg_agent.tiny import build_tiny_policy
+    from svg_agent.app.tiny import build_tiny_policy
 
     return str(build_tiny_policy(tmp_path_factory.mktemp("tiny") / "model"))
 
@@ -131,7 +131,7 @@ def test_top_layers_only_no_hidden_checkpointing_no_samples_before(tiny_model, t
 
 def _interrupt_at(monkeypatch, stage: str, step: int):
     """Make the run send itself SIGINT (as Ctrl-C does) at `step` of `stage`."""
-    import svg_agent.train as t
+    import svg_agent.app.train as t
 
     real = t._Callbacks.interrupt
     state = {"stage": None}
@@ -210,7 +210,7 @@ def test_missing_model_folder_is_an_input_error(tmp_path):
 
 
 def _cli(*args, env=None, timeout=600):
-    return subprocess.run([sys.executable, "-m", "svg_agent.cli", *args], capture_output=True, text=True, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "svg_agent", *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=timeout, env=env)
 
 
@@ -251,7 +251,7 @@ def test_accelerate_launch_two_cpu_processes(tmp_path):
     env = dict(os.environ, SVG_AGENT_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
     out = tmp_path / "ddp"
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(ROOT / "configs/accelerate/cpu-2proc.yaml"),
-           "-m", "svg_agent.cli", "train", "--config", str(TINY_RECIPE), "--output_dir", str(out), "--report_to", "none",
+           "-m", "svg_agent", "train", "--config", str(TINY_RECIPE), "--output_dir", str(out), "--report_to", "none",
            "--sft_max_steps", "2", "--grpo_max_steps", "1"]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
     assert r.returncode == 0, r.stderr[-4000:]

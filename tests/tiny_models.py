@@ -39,15 +39,15 @@ def tiny_paligemma(folder: Path, seed: int = 0) -> Path:
 
 
 def tiny_tokenizer(corpus, vocab_size=400, extra_special=()):
-    """A BPE tokenizer trained here (see svg_agent.tiny), with a minimal chat template."""
-    from svg_agent.tiny import tiny_tokenizer as build
+    """A BPE tokenizer trained here (see svg_agent.app.tiny), with a minimal chat template."""
+    from svg_agent.app.tiny import tiny_tokenizer as build
 
     return build(corpus, vocab_size=vocab_size, extra_special=extra_special)
 
 
 def tiny_gemma3(tokenizer, seed: int = 0):
     """A randomly initialised Gemma 3 causal LM sized for tests."""
-    from svg_agent.tiny import tiny_gemma3 as build
+    from svg_agent.app.tiny import tiny_gemma3 as build
 
     return build(tokenizer, seed=seed)
 

@@ -5,7 +5,7 @@
 One flat dataclass, `TrainConfig` (the policy, data and reward groups of `svg_agent.settings` and
 the run's own fields), parsed with TRL's parser: the YAML sets fields, the command line overrides
 them, an unknown key is an error naming it, and `--help` lists every field. Further TRL settings go
-under `sft:` and `grpo:` mappings. The run directory (`svg_agent.rundir.RunDir`) holds, when it
+under `sft:` and `grpo:` mappings. The run directory (`svg_agent.app.rundir.RunDir`) holds, when it
 finishes:
 
     adapter/            the final LoRA adapter (what `--adapter DIR` loads)
@@ -31,9 +31,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError, InputError, SvgAgentError
+from ..errors import ConfigError, InputError, SvgAgentError
+from ..settings import DataSettings, PolicySettings, RewardSettings, setting
 from .rundir import RunDir
-from .settings import DataSettings, PolicySettings, RewardSettings, setting
 
 STAGES = ("sft", "grpo")
 ALGORITHMS = ("grpo", "rloo")
@@ -193,7 +193,7 @@ class TrainConfig(RewardSettings, DataSettings, PolicySettings):
 
 def parse_train_args(argv: list[str]) -> TrainConfig:
     """TrainConfig from `--config FILE` and `--field value` overrides; errors name the bad key."""
-    from ._torchvision import ensure_torchvision
+    from .._torchvision import ensure_torchvision
 
     ensure_torchvision()
     from trl import TrlParser
@@ -460,7 +460,7 @@ def check_trl_settings(cfg: TrainConfig) -> None:
     """Fail before any model loads when an `sft:`/`grpo:` key is misspelt or shadows a field."""
     if not (cfg.sft or cfg.grpo):
         return
-    from ._torchvision import ensure_torchvision
+    from .._torchvision import ensure_torchvision
 
     ensure_torchvision()
     if cfg.sft:
@@ -478,8 +478,8 @@ def check_trl_settings(cfg: TrainConfig) -> None:
 
 def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer, vocab=None) -> list[dict]:
     """One sampled completion per evaluation description, scored with the run's reward."""
+    from ..selection import select_svg
     from .policy import Policy
-    from .selection import select_svg
 
     policy = Policy(model, tokenizer, fmt, vocab=vocab.ids.tolist() if vocab is not None else None)
     was_training = model.training
@@ -501,8 +501,8 @@ def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer, vocab=None) ->
 
 
 def samples_grid(start: list[dict] | None, end: list[dict] | None, path: Path) -> None:
+    from ..render import render_safe
     from .demo import contact_sheet
-    from .render import render_safe
 
     rows = []
     sets = [(name, s) for name, s in (("before training", start), ("after training", end)) if s]
@@ -765,7 +765,7 @@ def output_vocab(cfg: TrainConfig, out: Path, tokenizer, fmt, records: list[dict
 
 
 def fast_path(cfg: TrainConfig):
-    """The CPU fast path's levers for this run (see svg_agent.fastpath)."""
+    """The CPU fast path's levers for this run (see svg_agent.app.fastpath)."""
     import os
 
     from .fastpath import resolve

@@ -2,7 +2,7 @@
 
 For smoke runs and tests of the training and generation code on any machine:
 
-    from svg_agent.tiny import build_tiny_policy
+    from svg_agent.app.tiny import build_tiny_policy
     folder = build_tiny_policy("/tmp/tiny-gemma3")   # config.json, weights, tokenizer
 
 The tokenizer is a byte-pair encoding trained in a second on procedural SVG text, with Gemma's
@@ -39,7 +39,7 @@ def tiny_tokenizer(corpus: list[str], vocab_size: int = 400, extra_special: list
 
 def tiny_gemma3(tokenizer, seed: int = 0, hidden_size: int = 32, layers: int = 2, max_positions: int = 1024):
     """A randomly initialised Gemma 3 causal LM sized for tests."""
-    from ._torchvision import import_torch
+    from .._torchvision import import_torch
 
     torch, _ = import_torch("the tiny model")
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
@@ -67,7 +67,7 @@ def build_tiny_policy(folder: str | Path, seed: int = 0, vocab_size: int = 600, 
     model.save_pretrained(tmp)
     tok.save_pretrained(tmp)
     tmp.mkdir(parents=True, exist_ok=True)
-    (tmp / "README.md").write_text("A tiny randomly initialised Gemma 3 built by svg_agent.tiny for smoke runs; it does not draw.\n")
+    (tmp / "README.md").write_text("A tiny randomly initialised Gemma 3 built by svg_agent.app.tiny for smoke runs; it does not draw.\n")
     folder.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.replace(tmp, folder)

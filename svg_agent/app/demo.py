@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .constraints import validate
-from .defenses import description_seeds
-from .render import RenderPool
-from .sanitize import sanitize
+from ..constraints import validate
+from ..defenses import description_seeds
+from ..render import RenderPool
+from ..sanitize import sanitize
 
 
 def example_files() -> list[tuple[str, bytes]]:

@@ -6,7 +6,7 @@ colour names. Of Gemma's 262,144 tokens, a few thousand are made only of those; 
 words and scripts no drawing needs. A policy restricted to them:
 
 - trains and samples several times faster on a CPU (the LM head and its softmax run over the
-  subset; see `svg_agent.fastpath`);
+  subset; see `svg_agent.app.fastpath`);
 - cannot write prose (a refusal, an explanation, the description's words as text), so every
   completion is markup.
 
@@ -26,7 +26,7 @@ import json
 import re
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
 FILENAME = "output_vocab.json"
 
@@ -48,7 +48,7 @@ def svg_words() -> set[str]:
     """Lower-cased names an SVG may contain: the allowlist's elements and attributes, keywords, CSS colours."""
     from PIL import ImageColor
 
-    from .constraints import GATEWAY_ELEMENTS
+    from ..constraints import GATEWAY_ELEMENTS
 
     words = set(GATEWAY_ELEMENTS) | {a for attrs in GATEWAY_ELEMENTS.values() for a in attrs}
     words |= set(_KEYWORDS.split()) | set(ImageColor.colormap)

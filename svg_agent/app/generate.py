@@ -1,6 +1,6 @@
 """Best-of-N generation inside a time budget; always returns a valid SVG under the byte limit.
 
-    from svg_agent.generate import GenerateConfig, Generator
+    from svg_agent.app.generate import GenerateConfig, Generator
     gen = Generator(GenerateConfig(model="gemma3-270m-offline", adapter="runs/default", n=8, time_budget=60))
     result = gen.generate("a purple forest at dusk")
     result.svg, result.record.reward, result.candidates, result.seconds
@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError, InputError
-from .settings import PolicySettings, RewardSettings
+from ..errors import ConfigError, InputError
+from ..settings import PolicySettings, RewardSettings
 
 
 @dataclass
@@ -143,7 +143,7 @@ class Generator:
 
     def generate(self, description: str, questions: list[dict] | None = None, time_budget: float | None = None,
                  seed: int | None = None) -> GenerationResult:
-        from .selection import select_svg
+        from ..selection import select_svg
 
         c = self.config
         budget = c.time_budget if time_budget is None else time_budget
@@ -223,8 +223,8 @@ def generate_csv(generator: Generator, rows: list[tuple[str, str]], output: str 
     if sheet:
         from rewards.scorer import description_seed
 
+        from ..render import render_safe
         from .demo import contact_sheet
-        from .render import render_safe
 
         # the scorer's own render of each answer (the pool's cache holds it): plain image beside its defended one
         grid = [(f"{rid}: {r.description} [r={(r.record.reward or 0) if r.record else 0:.2f}, {len(r.candidates)} cand.]",

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError, InputError
+from ..errors import ConfigError, InputError
 
 MAX_DESCRIPTION = 500  # characters; the competition's descriptions are well under 200
 MAX_N = 32
@@ -254,8 +254,8 @@ class DrawService:
     def _score(self, row: dict, svg: str, raw: str, description: str, questions) -> None:
         from rewards.scorer import description_seed
 
-        from .render import render_safe
-        from .selection import raw_validity
+        from ..render import render_safe
+        from ..selection import raw_validity
 
         rec = self.scorer.score([svg], [description], questions=[questions] if questions else None, rule="submitted")[0]
         scores = {}
@@ -289,8 +289,8 @@ class DrawService:
     def _config(self, spec: SystemSpec):
         """The generation settings of a policy system: its run's model, the server's reward and sampling."""
         if spec.name not in self._configs:
+            from ..settings import PolicySettings
             from .generate import load_generate_config
-            from .settings import PolicySettings
 
             c = self.settings
             if spec.adapter:
@@ -328,7 +328,7 @@ def gallery_items(folder: str | Path, system: str | None = None, contains: str =
     """(image, caption) pairs of a benchmark run's drawings, filtered by system and description."""
     from eval.benchmark import read_results
 
-    from .render import default_pool
+    from ..render import default_pool
 
     folder = Path(folder)
     rows = []

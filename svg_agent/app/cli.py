@@ -29,7 +29,7 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import InputError, SvgAgentError
+from ..errors import InputError, SvgAgentError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,7 +62,7 @@ def _write(path: str, data: bytes) -> None:
 
 
 def cmd_validate(args) -> int:
-    from .constraints import validate
+    from ..constraints import validate
 
     bad = 0
     for path in args.files:
@@ -82,7 +82,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_sanitize(args) -> int:
-    from .sanitize import sanitize
+    from ..sanitize import sanitize
 
     result = sanitize(_read(args.file), max_bytes=args.max_bytes, gateway=args.gateway)
     if args.output:
@@ -100,9 +100,9 @@ def cmd_sanitize(args) -> int:
 
 
 def cmd_render(args) -> int:
-    from .errors import RenderError
-    from .extract import to_text
-    from .render import RenderPool
+    from ..errors import RenderError
+    from ..extract import to_text
+    from ..render import RenderPool
 
     svg = to_text(_read(args.file))
     with RenderPool(workers=1, timeout=args.timeout) as pool:
@@ -121,7 +121,7 @@ def cmd_score(args) -> int:
     from eval.metric import score_submission, summary_text, write_scores
     from rewards.scorer import Scorer, scorer_config
 
-    from .settings import RewardSettings
+    from ..settings import RewardSettings
 
     scorer = Scorer(scorer_config(RewardSettings(ocr_backend=args.ocr, clip=args.clip, clip_model=args.clip_model,
                                                  vqa=args.vqa, vqa_4bit=args.vqa_4bit, judge=args.judge)))

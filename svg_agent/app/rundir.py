@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .errors import ConfigError, InputError
+from ..errors import ConfigError, InputError
 
 ADAPTER_CONFIG = "adapter_config.json"
 

