@@ -42,8 +42,10 @@ from svg_agent.render import RenderPool, render_image, render_resvg
 from svg_agent.sanitize import sanitize
 from svg_agent.svgset import CATEGORIES, COMPACTION_CATEGORIES, build_set
 
-WARMUP = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="{i + 1}" height="9"/></svg>'
-          for i in range(64)]
+WARMUP = [
+    f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="{i + 1}" height="9"/></svg>'
+    for i in range(64)
+]
 
 
 def summary(name: str, n: int, wall: float, secs, mem: dict | None = None, errors: int = 0, **extra) -> dict:
@@ -56,7 +58,9 @@ def summary(name: str, n: int, wall: float, secs, mem: dict | None = None, error
     return out
 
 
-def bench_inprocess(svgs, seeds, defend_too: bool, cv2_threads: int | None = None, keep: bool = True) -> tuple[dict, list]:
+def bench_inprocess(
+    svgs, seeds, defend_too: bool, cv2_threads: int | None = None, keep: bool = True
+) -> tuple[dict, list]:
     """render_image (+ defend) in this process; cv2_threads=1 matches what a pool worker allows itself."""
     import cv2
 
@@ -97,8 +101,15 @@ def bench_pool(svgs, seeds, workers: int, defend_too: bool) -> tuple[dict, list]
         cached = sum(r.cached for r in res)
     finally:
         pool.close()
-    s = summary("pool", len(svgs), wall, [r.seconds for r in res], mem.to_dict(),
-                errors=sum(not r.ok for r in res), startup_s=rnd(startup, 3))
+    s = summary(
+        "pool",
+        len(svgs),
+        wall,
+        [r.seconds for r in res],
+        mem.to_dict(),
+        errors=sum(not r.ok for r in res),
+        startup_s=rnd(startup, 3),
+    )
     if cached:
         s["cached_results"] = cached  # should be 0: distinct SVGs and cache_items=0
     return s, res
@@ -126,8 +137,13 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=120, help="SVGs in the set (default 120)")
     ap.add_argument("--repeats", type=int, default=2, help="timed passes per render method (best kept)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
-                    help="first wait up to S seconds for other processes to leave the CPUs idle")
+    ap.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="first wait up to S seconds for other processes to leave the CPUs idle",
+    )
     args = ap.parse_args()
     idle = wait_idle(args.wait_idle) if args.wait_idle > 0 else None
     t_start = time.perf_counter()
@@ -136,15 +152,18 @@ def main() -> None:
     cats = [c for c, _ in raw]
     texts = [s for _, s in raw]
     report = Report("svg_agent core", started=t_start)
-    report.update({
-        "python_executable": sys.executable,
-        "load_at_start": load_info(),
-        "wait_idle": idle,
-        "params": {"n": args.n, "repeats": args.repeats, "seed": args.seed, "size": 384},
-        "set": {c: {"count": cats.count(c),
-                    "mean_bytes": int(np.mean([len(t.encode()) for cc, t in raw if cc == c]))}
-                for c in CATEGORIES},
-    })
+    report.update(
+        {
+            "python_executable": sys.executable,
+            "load_at_start": load_info(),
+            "wait_idle": idle,
+            "params": {"n": args.n, "repeats": args.repeats, "seed": args.seed, "size": 384},
+            "set": {
+                c: {"count": cats.count(c), "mean_bytes": int(np.mean([len(t.encode()) for cc, t in raw if cc == c]))}
+                for c in CATEGORIES
+            },
+        }
+    )
 
     # ---- validate and sanitize on the raw texts -----------------------------------------------
     timed(validate, texts[:20], "warm-up", progress=False)
@@ -157,7 +176,11 @@ def main() -> None:
         by_cat[c].append(s)
     report["validate"] = summary("validate", len(texts), vwall, vsecs, valid=sum(v.valid for v in vals))
     report["sanitize"] = summary(
-        "sanitize", len(texts), swall, ssecs, mem.to_dict(),
+        "sanitize",
+        len(texts),
+        swall,
+        ssecs,
+        mem.to_dict(),
         all_outputs_valid=all(validate(r.svg).valid for r in sans),
         fallbacks=sum(r.fallback for r in sans),
         mean_ms_by_category={c: rnd(1000 * np.mean(v), 3) for c, v in by_cat.items()},
@@ -171,8 +194,11 @@ def main() -> None:
             svgs.append(r.svg)
             svg_cats.append(c)
     seeds = [int(s) for s in np.random.RandomState(args.seed).randint(0, np.iinfo(np.int32).max, len(svgs))]
-    report["render_set"] = {"n": len(svgs), "duplicates_dropped": len(texts) - len(svgs),
-                            "mean_bytes": int(np.mean([len(s.encode()) for s in svgs]))}
+    report["render_set"] = {
+        "n": len(svgs),
+        "duplicates_dropped": len(texts) - len(svgs),
+        "mean_bytes": int(np.mean([len(s.encode()) for s in svgs])),
+    }
     report["cache_check"] = cache_check()
 
     cat_ms = defaultdict(list)
@@ -196,13 +222,16 @@ def main() -> None:
         for w in (1, 2):
             s, res = bench_pool(svgs, seeds, w, False)
             runs[f"pool_{w}w"].append(s)
-            pool_identical[f"pool_{w}w_image"] = sum(r.ok and np.array_equal(r.image, a) for r, a in zip(res, ref_images))
+            pool_identical[f"pool_{w}w_image"] = sum(
+                r.ok and np.array_equal(r.image, a) for r, a in zip(res, ref_images)
+            )
             del res
             s, res = bench_pool(svgs, seeds, w, True)
             runs[f"pool_{w}w+defend"].append(s)
             pool_identical[f"pool_{w}w+defend_defended_and_ocr"] = sum(
                 r.ok and np.array_equal(r.defended, d) and np.array_equal(r.ocr_image, o)
-                for r, (d, o) in zip(res, ref_defended))
+                for r, (d, o) in zip(res, ref_defended)
+            )
             del res
         gc.collect()
         with MemorySampler() as mem:
@@ -225,9 +254,10 @@ def main() -> None:
         "render+defend_1w": rnd(best["pool_1w+defend"]["svgs_per_s"] / ipd, 3),
         "render+defend_2w": rnd(best["pool_2w+defend"]["svgs_per_s"] / ipd, 3),
         "render+defend_1w_vs_inprocess_cv2_1thread": rnd(
-            best["pool_1w+defend"]["svgs_per_s"] / best["cairosvg_inprocess+defend_cv2_1thread"]["svgs_per_s"], 3),
+            best["pool_1w+defend"]["svgs_per_s"] / best["cairosvg_inprocess+defend_cv2_1thread"]["svgs_per_s"], 3
+        ),
         "note": "pool throughput / in-process cairosvg throughput on the same SVGs (same mode). Workers run "
-                "OpenCV with 1 thread; the in-process default uses every core for median/bilateral.",
+        "OpenCV with 1 thread; the in-process default uses every core for median/bilateral.",
     }
 
     # ---- cairosvg vs resvg -------------------------------------------------------------------
@@ -239,23 +269,42 @@ def main() -> None:
     shr = np.array([d[1] for d in diffs])
     worst = max(diffs)
     per_cat = defaultdict(list)
-    for (m, share, i) in diffs:
+    for m, share, i in diffs:
         per_cat[svg_cats[i]].append((m, share))
     report["cairosvg_vs_resvg"] = {
         "cairosvg_svgs_per_s": ip,
         "resvg_svgs_per_s": best["resvg_inprocess"]["svgs_per_s"],
-        "mean_ms_by_category": {c: {"cairosvg": rnd(1000 * np.mean([a for a, _ in v]), 2),
-                                    "resvg": rnd(1000 * np.mean([b for _, b in v]), 2)} for c, v in cat_ms.items()},
+        "mean_ms_by_category": {
+            c: {
+                "cairosvg": rnd(1000 * np.mean([a for a, _ in v]), 2),
+                "resvg": rnd(1000 * np.mean([b for _, b in v]), 2),
+            }
+            for c, v in cat_ms.items()
+        },
         "mean_abs_diff": {"mean": rnd(mad.mean()), "p95": rnd(np.percentile(mad, 95)), "max": rnd(mad.max())},
-        "share_px_diff_gt16": {"mean": rnd(shr.mean(), 5), "p95": rnd(np.percentile(shr, 95), 5), "max": rnd(shr.max(), 5)},
+        "share_px_diff_gt16": {
+            "mean": rnd(shr.mean(), 5),
+            "p95": rnd(np.percentile(shr, 95), 5),
+            "max": rnd(shr.max(), 5),
+        },
         "identical_svgs": int((mad == 0).sum()),
-        "worst": {"category": svg_cats[worst[2]], "index": worst[2], "mean_abs_diff": rnd(worst[0]),
-                  "share_px_diff_gt16": rnd(worst[1], 5), "bytes": len(svgs[worst[2]].encode())},
-        "by_category": {c: {"mean_abs_diff": rnd(np.mean([x[0] for x in v])),
-                            "max_abs_diff": rnd(max(x[0] for x in v)),
-                            "max_share_gt16": rnd(max(x[1] for x in v), 5)} for c, v in per_cat.items()},
+        "worst": {
+            "category": svg_cats[worst[2]],
+            "index": worst[2],
+            "mean_abs_diff": rnd(worst[0]),
+            "share_px_diff_gt16": rnd(worst[1], 5),
+            "bytes": len(svgs[worst[2]].encode()),
+        },
+        "by_category": {
+            c: {
+                "mean_abs_diff": rnd(np.mean([x[0] for x in v])),
+                "max_abs_diff": rnd(max(x[0] for x in v)),
+                "max_share_gt16": rnd(max(x[1] for x in v), 5),
+            }
+            for c, v in per_cat.items()
+        },
         "note": "mean |cairosvg - resvg| over all pixels and channels (0..255); share = pixels whose "
-                "largest channel difference > 16; resvg skips system fonts",
+        "largest channel difference > 16; resvg skips system fonts",
     }
 
     # ---- compaction: bytes and render change caused by sanitize --------------------------------
@@ -271,9 +320,19 @@ def main() -> None:
         m, share = pixel_diff(a, b)
         # the same sanitize with no byte pressure: what compaction alone (no pruning) changes
         m_free, _ = pixel_diff(a, np.asarray(render_image(sanitize(texts[i], max_bytes=10**6).svg)))
-        comp[c].append({"before": before, "after": after, "saving": 1 - after / before, "diff": m, "share": share,
-                        "diff_unbounded": m_free,
-                        "pruned": any(n.startswith("pruned") for n in sans[i].notes), "precision": sans[i].precision, "i": i})
+        comp[c].append(
+            {
+                "before": before,
+                "after": after,
+                "saving": 1 - after / before,
+                "diff": m,
+                "share": share,
+                "diff_unbounded": m_free,
+                "pruned": any(n.startswith("pruned") for n in sans[i].notes),
+                "precision": sans[i].precision,
+                "i": i,
+            }
+        )
 
     def comp_summary(rows):
         sv = np.array([r["saving"] for r in rows])
@@ -298,21 +357,26 @@ def main() -> None:
 
     report["compaction"] = {
         "note": "before = raw bytes, after = sanitize() bytes; diff = mean |render(raw) - render(sanitized)| "
-                "(in-process cairosvg, 0..255); *_no_byte_limit = the same with sanitize(max_bytes=10**6), i.e. "
-                "compaction without pruning. Every generated drawing has an opaque background, so the "
-                "background sanitize adds for transparent SVGs does not enter these figures.",
+        "(in-process cairosvg, 0..255); *_no_byte_limit = the same with sanitize(max_bytes=10**6), i.e. "
+        "compaction without pruning. Every generated drawing has an opaque background, so the "
+        "background sanitize adds for transparent SVGs does not enter these figures.",
         "verbose+oversized": comp_summary([r for c in COMPACTION_CATEGORIES for r in comp[c]]),
         **{c: comp_summary(comp[c]) for c in COMPACTION_CATEGORIES},
-        "other_categories": {c: {k: v for k, v in comp_summary(comp[c]).items() if k != "worst_index"}
-                             for c in render_diff_cats if c not in COMPACTION_CATEGORIES},
+        "other_categories": {
+            c: {k: v for k, v in comp_summary(comp[c]).items() if k != "worst_index"}
+            for c in render_diff_cats
+            if c not in COMPACTION_CATEGORIES
+        },
     }
     report["load_at_end"] = load_info()
 
     out = report.write(args.out)
     print(json.dumps({k: report[k] for k in ("render_set", "sandbox_ratio", "total_seconds")}, indent=1))
     for k, v in report["render"].items():
-        print(f"{k:38s} {v['svgs_per_s']:8.1f} svg/s  p50 {v['p50_ms']:7.1f} ms  p95 {v['p95_ms']:7.1f} ms"
-              f"  other-cpu {v.get('other_processes_cpu_share')}")
+        print(
+            f"{k:38s} {v['svgs_per_s']:8.1f} svg/s  p50 {v['p50_ms']:7.1f} ms  p95 {v['p95_ms']:7.1f} ms"
+            f"  other-cpu {v.get('other_processes_cpu_share')}"
+        )
     print(f"wrote {out}")
 
 

@@ -32,8 +32,11 @@ def _family(s) -> str:
 
 def _pcts(values) -> dict:
     v = np.asarray(values)
-    return {"mean": rnd(float(v.mean()), 1), **{f"p{p}": rnd(float(np.percentile(v, p)), 1) for p in (10, 50, 90, 99)},
-            "max": int(v.max())}
+    return {
+        "mean": rnd(float(v.mean()), 1),
+        **{f"p{p}": rnd(float(np.percentile(v, p)), 1) for p in (10, 50, 90, 99)},
+        "max": int(v.max()),
+    }
 
 
 def main(argv=None) -> dict:
@@ -76,33 +79,47 @@ def main(argv=None) -> dict:
     words = re.findall(r"[a-z]+(?:-[a-z]+)*", text)
     drawn = Counter(s.attrs.get("object") for s in scenes)
     report = Report("the procedural warm-start corpus", started=t0)
-    report.update({
-        "n": len(scenes), "records_per_s": rnd(len(scenes) / seconds, 1),
-        "families": dict(Counter(_family(s) for s in scenes)),
-        "breadth": {
-            "colour_names_used": sum(n in set(words) for n in COLORS), "colour_lexicon": len(COLORS),
-            "shapes_drawn": sum(drawn[x] > 0 for x in SHAPES), "shapes": len(SHAPES),
-            "scene_objects_drawn": sum(drawn[x] > 0 for x in SCENE_OBJECTS), "scene_objects": len(SCENE_OBJECTS),
-            "garments_drawn": sum(drawn[x] > 0 for x in GARMENTS), "garments": len(GARMENTS),
-            "terrains_drawn": len({s.attrs["terrain"] for s in scenes if "terrain" in s.attrs}), "terrains": len(TERRAINS),
-            "time_words_used": sum(t in text for t in TIMES), "materials_used": sum(m in text for m in MATERIALS),
-            "description_vocabulary": len(set(words)),
-            "description_words": _pcts([len(s.description.split()) for s in scenes]),
-        },
-        "length": {
-            "tokenizer": "gemma3-270m-offline", "max_svg_tokens": max_tokens,
-            "tokens": _pcts(list(tokens.values())),
-            "share_over_200": rnd(float(np.mean([v > 200 for v in tokens.values()])), 4),
-            f"share_over_{max_tokens}": rnd(float(np.mean([v > max_tokens for v in tokens.values()])), 4),
-            "by_family": {f: _pcts([tokens[s.description] for s in scenes if _family(s) == f])
-                          for f in ("abstract", "landscape", "fashion")},
-            "bytes": _pcts([len(s.svg.encode()) for s in scenes]),
-        },
-    })
+    report.update(
+        {
+            "n": len(scenes),
+            "records_per_s": rnd(len(scenes) / seconds, 1),
+            "families": dict(Counter(_family(s) for s in scenes)),
+            "breadth": {
+                "colour_names_used": sum(n in set(words) for n in COLORS),
+                "colour_lexicon": len(COLORS),
+                "shapes_drawn": sum(drawn[x] > 0 for x in SHAPES),
+                "shapes": len(SHAPES),
+                "scene_objects_drawn": sum(drawn[x] > 0 for x in SCENE_OBJECTS),
+                "scene_objects": len(SCENE_OBJECTS),
+                "garments_drawn": sum(drawn[x] > 0 for x in GARMENTS),
+                "garments": len(GARMENTS),
+                "terrains_drawn": len({s.attrs["terrain"] for s in scenes if "terrain" in s.attrs}),
+                "terrains": len(TERRAINS),
+                "time_words_used": sum(t in text for t in TIMES),
+                "materials_used": sum(m in text for m in MATERIALS),
+                "description_vocabulary": len(set(words)),
+                "description_words": _pcts([len(s.description.split()) for s in scenes]),
+            },
+            "length": {
+                "tokenizer": "gemma3-270m-offline",
+                "max_svg_tokens": max_tokens,
+                "tokens": _pcts(list(tokens.values())),
+                "share_over_200": rnd(float(np.mean([v > 200 for v in tokens.values()])), 4),
+                f"share_over_{max_tokens}": rnd(float(np.mean([v > max_tokens for v in tokens.values()])), 4),
+                "by_family": {
+                    f: _pcts([tokens[s.description] for s in scenes if _family(s) == f])
+                    for f in ("abstract", "landscape", "fashion")
+                },
+                "bytes": _pcts([len(s.svg.encode()) for s in scenes]),
+            },
+        }
+    )
     held = [s for s in scenes if split_of(s) == "heldout"]
     train_keys = {description_key(s.description) for s in scenes if split_of(s) == "train"}
-    report["split"] = {"heldout_share": rnd(len(held) / len(scenes), 4),
-                       "near_duplicates_across": sum(description_key(s.description) in train_keys for s in held)}
+    report["split"] = {
+        "heldout_share": rnd(len(held) / len(scenes), 4),
+        "near_duplicates_across": sum(description_key(s.description) in train_keys for s in held),
+    }
     if args.sheet:
         rng = random.Random(0)
         pick = rng.sample(scenes, 64)

@@ -61,15 +61,23 @@ def load_official(path: Path) -> tuple[dict, dict]:
     missing = [w for w in WANTED if w not in nodes]
     if missing:
         raise SystemExit(f"{path}: no top-level {', '.join(missing)}")
-    ns = {"__name__": "official_metric", "io": io, "np": np, "cv2": cv2, "cairosvg": cairosvg,
-          "Image": Image, "ImageFilter": ImageFilter, "plt": _NoPlot()}
+    ns = {
+        "__name__": "official_metric",
+        "io": io,
+        "np": np,
+        "cv2": cv2,
+        "cairosvg": cairosvg,
+        "Image": Image,
+        "ImageFilter": ImageFilter,
+        "plt": _NoPlot(),
+    }
     info = {"path_name": path.name, "sha256": hashlib.sha256(source.encode()).hexdigest(), "extracted": {}}
     for name in WANTED:
         node = nodes[name]
         seg = ast.get_source_segment(source, node)
         if node.decorator_list:  # keep decorators (none today) with the definition
             first = min(d.lineno for d in node.decorator_list)
-            seg = "\n".join(source.splitlines()[first - 1: node.end_lineno])
+            seg = "\n".join(source.splitlines()[first - 1 : node.end_lineno])
         exec(compile(seg, f"{path}:{name}", "exec"), ns)
         info["extracted"][name] = f"lines {node.lineno}-{node.end_lineno}"
     return ns, info
@@ -121,8 +129,13 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=60, help="size of the generated set before adding sanitized forms")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
-                    help="first wait up to S seconds for other processes to leave the CPUs idle")
+    ap.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="first wait up to S seconds for other processes to leave the CPUs idle",
+    )
     args = ap.parse_args()
     idle = wait_idle(args.wait_idle) if args.wait_idle > 0 else None
     t_start = time.perf_counter()
@@ -142,18 +155,28 @@ def main() -> None:
     seeds = [seed_of[i] for i in ids]
 
     report = Report("render + defenses vs the official metric code", started=t_start)
-    report.update({
-        "python_executable": sys.executable,
-        "load_at_start": load_info(),
-        "wait_idle": idle,
-        "official": official_info,
-        "params": {"n_generated": args.n, "seed": args.seed, "workers": args.workers, "size": 384,
-                   "seeds": "svg_agent.defenses.description_seeds(ids, random_seed=0)"},
-        "set": {"n": len(svgs), "no_viewBox": sum("viewBox" not in s for s in svgs),
+    report.update(
+        {
+            "python_executable": sys.executable,
+            "load_at_start": load_info(),
+            "wait_idle": idle,
+            "official": official_info,
+            "params": {
+                "n_generated": args.n,
+                "seed": args.seed,
+                "workers": args.workers,
+                "size": 384,
+                "seeds": "svg_agent.defenses.description_seeds(ids, random_seed=0)",
+            },
+            "set": {
+                "n": len(svgs),
+                "no_viewBox": sum("viewBox" not in s for s in svgs),
                 "raw_valid": sum(not c.endswith(":sanitized") for c in cats),
                 "sanitized": sum(c.endswith(":sanitized") for c in cats),
-                "mean_bytes": int(np.mean([len(s.encode()) for s in svgs]))},
-    })
+                "mean_bytes": int(np.mean([len(s.encode()) for s in svgs])),
+            },
+        }
+    )
 
     # warm-up of every path (imports, FFT, JPEG, fonts)
     warm = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 9"><rect width="5" height="5" fill="red"/></svg>'
@@ -163,16 +186,25 @@ def main() -> None:
     # ---- ours, 2 worker processes ---------------------------------------------------------------
     gc.collect()
     with RenderPool(workers=args.workers, cache_items=0) as pool:
-        pool.render_many([warm.replace('"5"', f'"{k + 1}"') for k in range(2 * args.workers)], defend=True,
-                         seeds=list(range(2 * args.workers)))
+        pool.render_many(
+            [warm.replace('"5"', f'"{k + 1}"') for k in range(2 * args.workers)],
+            defend=True,
+            seeds=list(range(2 * args.workers)),
+        )
         with MemorySampler(children=True) as mem:
             t = time.perf_counter()
             res = pool.render_many(svgs, defend=True, seeds=seeds, progress=True)
             wall_pool = time.perf_counter() - t
     ours_pool = [(r.image, r.defended, r.ocr_image) for r in res]
     errors = [(ids[i], r.error) for i, r in enumerate(res) if not r.ok]
-    report["ours_pool"] = {"workers": args.workers, "n": len(svgs), "svgs_per_s": rnd(len(svgs) / wall_pool, 2),
-                           "wall_s": rnd(wall_pool, 3), **latency_stats(r.seconds for r in res), **mem.to_dict()}
+    report["ours_pool"] = {
+        "workers": args.workers,
+        "n": len(svgs),
+        "svgs_per_s": rnd(len(svgs) / wall_pool, 2),
+        "wall_s": rnd(wall_pool, 3),
+        **latency_stats(r.seconds for r in res),
+        **mem.to_dict(),
+    }
     if errors:
         report["ours_pool"]["errors"] = errors[:10]
     del res
@@ -186,15 +218,26 @@ def main() -> None:
     gc.collect()
     with MemorySampler() as mem:
         ours_single, secs, wall = timed(ours_one, range(len(svgs)), "ours 1 process")
-    report["ours_single_process"] = {"n": len(svgs), "svgs_per_s": rnd(len(svgs) / wall, 2), "wall_s": rnd(wall, 3),
-                                     "cv2_threads": cv2.getNumThreads(), **latency_stats(secs), **mem.to_dict()}
+    report["ours_single_process"] = {
+        "n": len(svgs),
+        "svgs_per_s": rnd(len(svgs) / wall, 2),
+        "wall_s": rnd(wall, 3),
+        "cv2_threads": cv2.getNumThreads(),
+        **latency_stats(secs),
+        **mem.to_dict(),
+    }
 
     # ---- official, single process ---------------------------------------------------------------
     gc.collect()
     with MemorySampler() as mem:
         official, secs, wall = timed(lambda i: official_one(ns, svgs[i], seeds[i]), range(len(svgs)), "official")
-    report["official_single_process"] = {"n": len(svgs), "svgs_per_s": rnd(len(svgs) / wall, 2),
-                                         "wall_s": rnd(wall, 3), **latency_stats(secs), **mem.to_dict()}
+    report["official_single_process"] = {
+        "n": len(svgs),
+        "svgs_per_s": rnd(len(svgs) / wall, 2),
+        "wall_s": rnd(wall, 3),
+        **latency_stats(secs),
+        **mem.to_dict(),
+    }
 
     # ---- identity and speed-ups -----------------------------------------------------------------
     for i, r in enumerate(ours_pool):
@@ -216,8 +259,10 @@ def main() -> None:
     print(json.dumps({k: report[k] for k in ("set", "identity", "speedup_vs_official", "total_seconds")}, indent=1))
     for k in ("official_single_process", "ours_single_process", "ours_pool"):
         v = report[k]
-        print(f"{k:26s} {v['svgs_per_s']:8.2f} svg/s  p50 {v['p50_ms']:7.1f} ms  p95 {v['p95_ms']:7.1f} ms"
-              f"  other-cpu {v.get('other_processes_cpu_share')}")
+        print(
+            f"{k:26s} {v['svgs_per_s']:8.2f} svg/s  p50 {v['p50_ms']:7.1f} ms  p95 {v['p95_ms']:7.1f} ms"
+            f"  other-cpu {v.get('other_processes_cpu_share')}"
+        )
     print(f"wrote {out}")
 
 

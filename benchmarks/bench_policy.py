@@ -53,8 +53,9 @@ from harness import MemorySampler, Report, load_info, rnd
 def _load(cfg, adapter=None):
     from svg_agent.app.policy import PolicySpec, load_policy
 
-    return load_policy(PolicySpec(model=cfg.model, dtype=cfg.dtype, prompt_format=cfg.prompt_format, adapter=adapter,
-                                  device="cpu"))
+    return load_policy(
+        PolicySpec(model=cfg.model, dtype=cfg.dtype, prompt_format=cfg.prompt_format, adapter=adapter, device="cpu")
+    )
 
 
 def section_gen(cfg, run: Path) -> dict:
@@ -69,14 +70,28 @@ def section_gen(cfg, run: Path) -> dict:
     for batch in (1, cfg.grpo_num_generations):
         for mode in ("sampled", "greedy"):
             if mode == "greedy" and batch > 1:
-                outs = policy.sample([desc] * batch, num_return_sequences=1, max_new_tokens=cfg.grpo_max_completion_length,
-                                     do_sample=False)
+                outs = policy.sample(
+                    [desc] * batch,
+                    num_return_sequences=1,
+                    max_new_tokens=cfg.grpo_max_completion_length,
+                    do_sample=False,
+                )
                 outs = [o[0] for o in outs]
             else:
-                outs = policy.sample([desc], num_return_sequences=batch, max_new_tokens=cfg.grpo_max_completion_length,
-                                     do_sample=mode == "sampled", temperature=1.0, top_p=0.95, seed=1)[0]
-            out[f"batch{batch}_{mode}"] = {"tokens": policy.last_tokens, "seconds": rnd(policy.last_seconds, 2),
-                                           "tokens_per_s": rnd(policy.last_tokens / policy.last_seconds, 2)}
+                outs = policy.sample(
+                    [desc],
+                    num_return_sequences=batch,
+                    max_new_tokens=cfg.grpo_max_completion_length,
+                    do_sample=mode == "sampled",
+                    temperature=1.0,
+                    top_p=0.95,
+                    seed=1,
+                )[0]
+            out[f"batch{batch}_{mode}"] = {
+                "tokens": policy.last_tokens,
+                "seconds": rnd(policy.last_seconds, 2),
+                "tokens_per_s": rnd(policy.last_tokens / policy.last_seconds, 2),
+            }
             if mode == "sampled":
                 gen_bytes += sum(len(o.encode()) for o in outs)
                 gen_tokens += sum(len(policy.tokenizer(o, add_special_tokens=False)["input_ids"]) for o in outs)
@@ -88,12 +103,15 @@ def section_gen(cfg, run: Path) -> dict:
 
 
 SPEED_VARIANTS = {
-    "before": dict(cpu_bf16="false", fast_loss="false", fast_generation="false", output_vocab="full",
-                   sft_group_by_length=False),
-    "after_full_vocab": dict(cpu_bf16="auto", fast_loss="auto", fast_generation="auto", output_vocab="full",
-                             sft_group_by_length=True),
-    "after": dict(cpu_bf16="auto", fast_loss="auto", fast_generation="auto", output_vocab="svg",
-                  sft_group_by_length=True),
+    "before": dict(
+        cpu_bf16="false", fast_loss="false", fast_generation="false", output_vocab="full", sft_group_by_length=False
+    ),
+    "after_full_vocab": dict(
+        cpu_bf16="auto", fast_loss="auto", fast_generation="auto", output_vocab="full", sft_group_by_length=True
+    ),
+    "after": dict(
+        cpu_bf16="auto", fast_loss="auto", fast_generation="auto", output_vocab="svg", sft_group_by_length=True
+    ),
 }
 
 
@@ -106,10 +124,18 @@ def section_sft_speed(cfg, tmp: Path, variant: str, steps: int) -> dict:
     from svg_agent.app.policy import PolicySpec, PromptFormat, load_model
     from svg_agent.app.train import fast_path, output_vocab, sft_trainer, training_records
 
-    vcfg = dataclasses.replace(cfg, **SPEED_VARIANTS[variant], output_dir=str(tmp / f"sft-{variant}"), report_to=["none"],
-                               save_steps=100000, sft_max_steps=steps + 1, resume=False)
-    model, tokenizer, _ = load_model(PolicySpec(model=vcfg.model, dtype=vcfg.dtype, prompt_format=vcfg.prompt_format,
-                                                device="cpu"))
+    vcfg = dataclasses.replace(
+        cfg,
+        **SPEED_VARIANTS[variant],
+        output_dir=str(tmp / f"sft-{variant}"),
+        report_to=["none"],
+        save_steps=100000,
+        sft_max_steps=steps + 1,
+        resume=False,
+    )
+    model, tokenizer, _ = load_model(
+        PolicySpec(model=vcfg.model, dtype=vcfg.dtype, prompt_format=vcfg.prompt_format, device="cpu")
+    )
     fmt = PromptFormat.for_tokenizer(tokenizer, vcfg.prompt_format)
     records = training_records(vcfg)
     vocab = output_vocab(vcfg, tmp, tokenizer, fmt, records, model.get_output_embeddings().weight.shape[0])
@@ -123,18 +149,27 @@ def section_sft_speed(cfg, tmp: Path, variant: str, steps: int) -> dict:
             times.append(time.perf_counter() - self.t)
 
     fast = fast_path(vcfg)
-    trainer, dropped = sft_trainer(vcfg, tmp / f"sft-{variant}", model, True, tokenizer, fmt, records, [Timer()], fast, vocab)
+    trainer, dropped = sft_trainer(
+        vcfg, tmp / f"sft-{variant}", model, True, tokenizer, fmt, records, [Timer()], fast, vocab
+    )
     with MemorySampler(children=False) as mem:
         trainer.train()
     timed = times[1:]
     per_step = sum(timed) / len(timed)
     losses = [r["loss"] for r in trainer.state.log_history if "loss" in r]
     del trainer, model
-    return {"fast_path": fast.as_dict(), "output_vocab": len(vocab) if vocab is not None else None, "batch": vcfg.sft_batch_size,
-            "steps_timed": len(timed), "step_s": [rnd(t, 2) for t in timed], "mean_step_s": rnd(per_step, 2),
-            "drawings_per_s": rnd(vcfg.sft_batch_size / per_step, 3), "records_dropped_over_max_svg_tokens": dropped,
-            "loss_first_last": [rnd(losses[0]), rnd(losses[-1])] if losses else None,
-            "peak_rss_mb": rnd(mem.peak_self / 2**20, 0)}
+    return {
+        "fast_path": fast.as_dict(),
+        "output_vocab": len(vocab) if vocab is not None else None,
+        "batch": vcfg.sft_batch_size,
+        "steps_timed": len(timed),
+        "step_s": [rnd(t, 2) for t in timed],
+        "mean_step_s": rnd(per_step, 2),
+        "drawings_per_s": rnd(vcfg.sft_batch_size / per_step, 3),
+        "records_dropped_over_max_svg_tokens": dropped,
+        "loss_first_last": [rnd(losses[0]), rnd(losses[-1])] if losses else None,
+        "peak_rss_mb": rnd(mem.peak_self / 2**20, 0),
+    }
 
 
 SPEED_SFT = [("before", 4), ("after", 4), ("before", 8), ("after", 8), ("after_full_vocab", 8)]
@@ -152,8 +187,12 @@ def _speed_child(args) -> dict:
     if args.speed_part == "sft":
         cfg = dataclasses.replace(cfg, sft_batch_size=args.speed_batch)
         return section_sft_speed(cfg, tmp, args.speed_variant, args.speed_sft_steps)
-    vcfg = dataclasses.replace(cfg, **SPEED_VARIANTS[args.speed_variant], grpo_num_generations=args.speed_group,
-                               grpo_batch_size=args.speed_group)
+    vcfg = dataclasses.replace(
+        cfg,
+        **SPEED_VARIANTS[args.speed_variant],
+        grpo_num_generations=args.speed_group,
+        grpo_batch_size=args.speed_group,
+    )
     return section_step(vcfg, run, tmp / f"grpo-{args.speed_variant}", steps=args.speed_grpo_steps)
 
 
@@ -162,18 +201,39 @@ def section_speed(args, tmp: Path) -> dict:
 
     def child(part: str, variant: str, batch: int = 0) -> dict:
         out_json = tmp / f"speed-{part}-{variant}-{batch}.json"
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--run", args.run, "--out", str(out_json),
-               "--tmp", str(tmp / f"{part}-{variant}-{batch}"), "--speed-part", part, "--speed-variant", variant,
-               "--speed-batch", str(batch), "--speed-sft-steps", str(args.speed_sft_steps),
-               "--speed-grpo-steps", str(args.speed_grpo_steps), "--speed-group", str(args.speed_group)]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--run",
+            args.run,
+            "--out",
+            str(out_json),
+            "--tmp",
+            str(tmp / f"{part}-{variant}-{batch}"),
+            "--speed-part",
+            part,
+            "--speed-variant",
+            variant,
+            "--speed-batch",
+            str(batch),
+            "--speed-sft-steps",
+            str(args.speed_sft_steps),
+            "--speed-grpo-steps",
+            str(args.speed_grpo_steps),
+            "--speed-group",
+            str(args.speed_group),
+        ]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         result = json.loads(out_json.read_text())
         print("speed", part, variant, batch or "", json.dumps(result), flush=True)
         return result
 
-    out = {"sft": {f"{v}_batch{b}": child("sft", v, b) for v, b in SPEED_SFT},
-           "grpo_step": {v: child("grpo", v) for v in SPEED_GRPO}, "group": args.speed_group,
-           "adapter_for_grpo": str(Path(args.run) / "sft" / "adapter")}
+    out = {
+        "sft": {f"{v}_batch{b}": child("sft", v, b) for v, b in SPEED_SFT},
+        "grpo_step": {v: child("grpo", v) for v in SPEED_GRPO},
+        "group": args.speed_group,
+        "adapter_for_grpo": str(Path(args.run) / "sft" / "adapter"),
+    }
     for b in sorted({b for _, b in SPEED_SFT}):
         before, after = out["sft"].get(f"before_batch{b}"), out["sft"].get(f"after_batch{b}")
         if before and after:
@@ -219,9 +279,18 @@ def section_step(cfg, run: Path, tmp: Path, steps: int = 2) -> dict:
     registry.build_rewards = timed_build
     import dataclasses
 
-    step_cfg = dataclasses.replace(cfg, output_dir=str(tmp / "step"), stages=["grpo"], grpo_max_steps=steps, adapter=str(run / "sft" / "adapter"),
-                                   report_to=["none"], save_steps=1000, eval_descriptions=cfg.eval_descriptions[:1],
-                                   sample_max_new_tokens=1, resume=False)
+    step_cfg = dataclasses.replace(
+        cfg,
+        output_dir=str(tmp / "step"),
+        stages=["grpo"],
+        grpo_max_steps=steps,
+        adapter=str(run / "sft" / "adapter"),
+        report_to=["none"],
+        save_steps=1000,
+        eval_descriptions=cfg.eval_descriptions[:1],
+        sample_max_new_tokens=1,
+        resume=False,
+    )
     try:
         with MemorySampler(children=True) as mem:
             train(step_cfg)
@@ -235,14 +304,26 @@ def section_step(cfg, run: Path, tmp: Path, steps: int = 2) -> dict:
     rows = []
     for i, s in enumerate(steps):
         g = gen_per_step[i] if i < len(gen_per_step) else None
-        r = sum(timings["reward"][i * len(cfg.grpo_rewards):(i + 1) * len(cfg.grpo_rewards)])
-        rows.append({"step_s": rnd(s["step_time"], 2), "generate_s": rnd(g, 2), "reward_s": rnd(r, 2),
-                     "backward_and_rest_s": rnd(s["step_time"] - (g or 0) - r, 2),
-                     "completion_tokens_mean": rnd(s.get("completions/mean_length"), 1)})
+        r = sum(timings["reward"][i * len(cfg.grpo_rewards) : (i + 1) * len(cfg.grpo_rewards)])
+        rows.append(
+            {
+                "step_s": rnd(s["step_time"], 2),
+                "generate_s": rnd(g, 2),
+                "reward_s": rnd(r, 2),
+                "backward_and_rest_s": rnd(s["step_time"] - (g or 0) - r, 2),
+                "completion_tokens_mean": rnd(s.get("completions/mean_length"), 1),
+            }
+        )
     summary = json.loads((tmp / "step" / "summary.json").read_text())
-    return {"steps": rows, "completions_per_step": cfg.grpo_batch_size, "max_completion_length": cfg.grpo_max_completion_length,
-            "fast_path": summary.get("fast_path"), "output_vocab": summary.get("output_vocab"),
-            "peak_rss_mb": rnd(mem.peak_self / 2**20, 0), "peak_render_workers_mb": rnd(mem.peak_children / 2**20, 0)}
+    return {
+        "steps": rows,
+        "completions_per_step": cfg.grpo_batch_size,
+        "max_completion_length": cfg.grpo_max_completion_length,
+        "fast_path": summary.get("fast_path"),
+        "output_vocab": summary.get("output_vocab"),
+        "peak_rss_mb": rnd(mem.peak_self / 2**20, 0),
+        "peak_render_workers_mb": rnd(mem.peak_children / 2**20, 0),
+    }
 
 
 def held_out(cfg, n: int) -> list[str]:
@@ -250,7 +331,11 @@ def held_out(cfg, n: int) -> list[str]:
     from vectorize.scenes import generate_scenes
 
     seen = {r["description"] for r in training_records(cfg)}
-    fresh = [s.description for s in generate_scenes(n * 4, seed=9173, flat=True, split="heldout") if s.description not in seen]
+    fresh = [
+        s.description
+        for s in generate_scenes(n * 4, seed=9173, flat=True, split="heldout")
+        if s.description not in seen
+    ]
     return fresh[:n] + list(cfg.eval_descriptions)
 
 
@@ -275,8 +360,15 @@ def named_colours_present(image, description: str) -> tuple[int, int]:
     return sum(color_coverage(lab, t) >= 0.02 for t in terms), len(terms)
 
 
-def section_eval(cfg, run: Path, n: int, systems: list[str], grid: Path | None = None, seeds: list[int] | None = None,
-                 adapters: dict[str, Path] | None = None) -> dict:
+def section_eval(
+    cfg,
+    run: Path,
+    n: int,
+    systems: list[str],
+    grid: Path | None = None,
+    seeds: list[int] | None = None,
+    adapters: dict[str, Path] | None = None,
+) -> dict:
     """Each system samples every held-out description once per sampling seed (the same seeds for
     every system, so two systems are compared pair by pair); per group of descriptions: reward,
     the judge's terms, named colours present, raw validity, bytes; and each system's paired
@@ -294,8 +386,12 @@ def section_eval(cfg, run: Path, n: int, systems: list[str], grid: Path | None =
     scorer = Scorer(ScorerConfig(ocr_backend=cfg.ocr_backend, validity=cfg.reward_validity, judge=cfg.judge))
     out = {"descriptions": descs, "handmade": handmade, "seeds": seeds, "systems": {}}
     images, rewards_by = {}, {}
-    candidates = [("base", None), ("sft", run / "sft" / "adapter"), ("sft+grpo", run / "adapter"),
-                  *((name, Path(path)) for name, path in (adapters or {}).items())]
+    candidates = [
+        ("base", None),
+        ("sft", run / "sft" / "adapter"),
+        ("sft+grpo", run / "adapter"),
+        *((name, Path(path)) for name, path in (adapters or {}).items()),
+    ]
     for name, adapter in candidates:
         if name not in systems or (adapter is not None and not adapter.exists()):
             continue
@@ -305,16 +401,26 @@ def section_eval(cfg, run: Path, n: int, systems: list[str], grid: Path | None =
         for seed in seeds:
             comps = []
             for i in range(0, len(descs), 6):
-                comps += [o[0] for o in policy.sample(descs[i:i + 6], max_new_tokens=cfg.sample_max_new_tokens,
-                                                      temperature=0.7, top_p=0.95, seed=seed)]
+                comps += [
+                    o[0]
+                    for o in policy.sample(
+                        descs[i : i + 6],
+                        max_new_tokens=cfg.sample_max_new_tokens,
+                        temperature=0.7,
+                        top_p=0.95,
+                        seed=seed,
+                    )
+                ]
             texts = [policy.format.to_svg(c) for c in comps]
             recs = scorer.score(texts, descs)
             cleaned = [sanitize(x) for x in texts]
             shown = [render_safe(c.svg).image for c in cleaned]
             if seed == seeds[0]:
                 images[name] = shown
-            rows += [(seed, d, r, c, x, named_colours_present(img, d))
-                     for d, r, c, x, img in zip(descs, recs, comps, cleaned, shown)]
+            rows += [
+                (seed, d, r, c, x, named_colours_present(img, d))
+                for d, r, c, x, img in zip(descs, recs, comps, cleaned, shown)
+            ]
         secs = time.perf_counter() - t
         rewards_by[name] = {(s, d): r.reward for s, d, r, *_ in rows}
         entry = {"seconds_generating": rnd(secs, 1), "output_vocab": len(policy.vocab) if policy.vocab else None}
@@ -322,23 +428,38 @@ def section_eval(cfg, run: Path, n: int, systems: list[str], grid: Path | None =
             g = [row for row in rows if row[1] in members]
             objects = [r.components.get("judge_object") for _, _, r, *_ in g if "judge_object" in r.components]
             entry[group] = {
-                "n": len(g), "reward": _mean([r.reward for _, _, r, *_ in g]),
+                "n": len(g),
+                "reward": _mean([r.reward for _, _, r, *_ in g]),
                 "judge_faithfulness": _mean([r.judge_faithfulness for _, _, r, *_ in g]),
-                "judge_object": _mean(objects), "object_questions": len(objects),
+                "judge_object": _mean(objects),
+                "object_questions": len(objects),
                 "object_recognised": rnd(sum(o >= 0.5 for o in objects) / len(objects)) if objects else None,
                 "raw_validity": rnd(sum(r.raw_valid for _, _, r, *_ in g) / len(g)),
                 "fallback_rate": rnd(sum(x.fallback for *_, x, _ in g) / len(g)),
-                "bytes": rnd(sum(len(policy.format.to_svg(c).encode()) for _, _, _, c, _, _ in g) / len(g), 1)}
+                "bytes": rnd(sum(len(policy.format.to_svg(c).encode()) for _, _, _, c, _, _ in g) / len(g), 1),
+            }
             named = sum(k for *_, (_, k) in g)
             entry[group]["named_colours_present"] = rnd(sum(h for *_, (h, _) in g) / named) if named else None
             entry[group]["descriptions_naming_colours"] = sum(k > 0 for *_, (_, k) in g)
-        entry["examples"] = [{"seed": s, "description": d, "reward": rnd(r.reward), "judge_faithfulness": rnd(r.judge_faithfulness),
-                              "judge_object": rnd(r.components.get("judge_object")), "raw_valid": r.raw_valid,
-                              "named_colours_present": p, "completion": c[:300]} for s, d, r, c, _, p in rows]
+        entry["examples"] = [
+            {
+                "seed": s,
+                "description": d,
+                "reward": rnd(r.reward),
+                "judge_faithfulness": rnd(r.judge_faithfulness),
+                "judge_object": rnd(r.components.get("judge_object")),
+                "raw_valid": r.raw_valid,
+                "named_colours_present": p,
+                "completion": c[:300],
+            }
+            for s, d, r, c, _, p in rows
+        ]
         out["systems"][name] = entry
         del policy
     if "sft" in rewards_by:
-        out["paired_vs_sft"] = {name: paired(rewards_by["sft"], r, groups) for name, r in rewards_by.items() if name != "sft"}
+        out["paired_vs_sft"] = {
+            name: paired(rewards_by["sft"], r, groups) for name, r in rewards_by.items() if name != "sft"
+        }
     if grid is not None and images:
         names = list(images)
         contact_sheet([(d, [images[k][i] for k in names]) for i, d in enumerate(descs)], names).save(grid)
@@ -358,21 +479,39 @@ def paired(base: dict, other: dict, groups: dict) -> dict:
         for s, d in keys:
             per_seed.setdefault(s, []).append(other[(s, d)] - base[(s, d)])
         means = {s: sum(v) / len(v) for s, v in per_seed.items()}
-        out[group] = {"pairs": len(keys), "mean_difference": rnd(sum(other[k] - base[k] for k in keys) / len(keys)) if keys else None,
-                      "per_seed": {str(s): rnd(m) for s, m in means.items()},
-                      "spread_over_seeds": rnd(statistics.stdev(means.values())) if len(means) > 1 else None,
-                      "better_pairs": sum(other[k] > base[k] for k in keys), "worse_pairs": sum(other[k] < base[k] for k in keys)}
+        out[group] = {
+            "pairs": len(keys),
+            "mean_difference": rnd(sum(other[k] - base[k] for k in keys) / len(keys)) if keys else None,
+            "per_seed": {str(s): rnd(m) for s, m in means.items()},
+            "spread_over_seeds": rnd(statistics.stdev(means.values())) if len(means) > 1 else None,
+            "better_pairs": sum(other[k] > base[k] for k in keys),
+            "worse_pairs": sum(other[k] < base[k] for k in keys),
+        }
     return out
 
 
 def section_curve(run: Path) -> dict:
     log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines() if x.strip()]
     sft = [{"step": r["step"], "loss": rnd(r["loss"])} for r in log if r["stage"] == "sft" and "loss" in r]
-    keys = ["rewards/reward/mean", "rewards/raw_validity/mean", "rewards/validity/mean", "rewards/ocr/mean",
-            "rewards/standin_faithfulness/mean", "rewards/standin_quality/mean", "rewards/size/mean", "rewards/bytes/mean",
-            "completions/mean_length", "completions/clipped_ratio", "frac_reward_zero_std", "step_time"]
-    grpo = [{"step": r["step"], **{k.replace("rewards/", "").replace("/mean", ""): rnd(r.get(k)) for k in keys}}
-            for r in log if r["stage"] == "grpo" and "step_time" in r]
+    keys = [
+        "rewards/reward/mean",
+        "rewards/raw_validity/mean",
+        "rewards/validity/mean",
+        "rewards/ocr/mean",
+        "rewards/standin_faithfulness/mean",
+        "rewards/standin_quality/mean",
+        "rewards/size/mean",
+        "rewards/bytes/mean",
+        "completions/mean_length",
+        "completions/clipped_ratio",
+        "frac_reward_zero_std",
+        "step_time",
+    ]
+    grpo = [
+        {"step": r["step"], **{k.replace("rewards/", "").replace("/mean", ""): rnd(r.get(k)) for k in keys}}
+        for r in log
+        if r["stage"] == "grpo" and "step_time" in r
+    ]
     summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else None
     return {"sft": sft, "grpo": grpo, "summary": summary}
 
@@ -383,9 +522,15 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--sections", default="gen,step,eval,curve")
     ap.add_argument("--eval-n", type=int, default=12)
-    ap.add_argument("--eval-systems", default="base,sft,sft+grpo", help="which of base, sft, sft+grpo the eval section samples")
+    ap.add_argument(
+        "--eval-systems", default="base,sft,sft+grpo", help="which of base, sft, sft+grpo the eval section samples"
+    )
     ap.add_argument("--eval-grid", default=None, help="write a contact sheet of the eval samples here (PNG)")
-    ap.add_argument("--eval-seeds", default=None, help="sampling seeds of the eval section, comma-separated (default: the run's seed)")
+    ap.add_argument(
+        "--eval-seeds",
+        default=None,
+        help="sampling seeds of the eval section, comma-separated (default: the run's seed)",
+    )
     ap.add_argument("--eval-adapters", default="", help="more systems for the eval section: name=adapter_folder,...")
     ap.add_argument("--tmp", default="/tmp/bench_policy")
     ap.add_argument("--speed-sft-steps", type=int, default=5, help="timed SFT steps per variant (speed section)")
@@ -411,8 +556,15 @@ def main() -> int:
     cfg = RunDir(run).train_config()
     sections = args.sections.split(",")
     result = Report("the policy: generation speed, GRPO step, held-out drawings, SFT speed")
-    result.update({"load_before": load_info(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-                   "model": cfg.model, "run": str(run)})
+    result.update(
+        {
+            "load_before": load_info(),
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "model": cfg.model,
+            "run": str(run),
+        }
+    )
     tmp = Path(args.tmp)
     if tmp.exists():
         import shutil
@@ -427,11 +579,25 @@ def main() -> int:
         print("step", json.dumps(result["grpo_step"]), flush=True)
     if "eval" in sections:
         extra = dict(x.split("=", 1) for x in args.eval_adapters.split(",") if x)
-        result["held_out"] = section_eval(cfg, run, args.eval_n, args.eval_systems.split(",") + list(extra),
-                                          Path(args.eval_grid) if args.eval_grid else None,
-                                          [int(x) for x in args.eval_seeds.split(",")] if args.eval_seeds else None, extra)
-        print("eval", json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "examples"}
-                                  for k, v in result["held_out"]["systems"].items()}), flush=True)
+        result["held_out"] = section_eval(
+            cfg,
+            run,
+            args.eval_n,
+            args.eval_systems.split(",") + list(extra),
+            Path(args.eval_grid) if args.eval_grid else None,
+            [int(x) for x in args.eval_seeds.split(",")] if args.eval_seeds else None,
+            extra,
+        )
+        print(
+            "eval",
+            json.dumps(
+                {
+                    k: {kk: vv for kk, vv in v.items() if kk != "examples"}
+                    for k, v in result["held_out"]["systems"].items()
+                }
+            ),
+            flush=True,
+        )
         print("paired", json.dumps(result["held_out"].get("paired_vs_sft")), flush=True)
     if "curve" in sections:
         result["curve"] = section_curve(run)

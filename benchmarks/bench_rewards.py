@@ -81,8 +81,11 @@ DESCRIPTIONS = [
 REWARD_NAMES = ["reward", "validity", "size", "ocr", "standin_faithfulness"]
 TARGETS = {"no_ocr": 20.0, "rapidocr": 4.0}
 WORKERS = 2
-WARM_TEXTS = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" fill="#fff"/>'
-              f'<circle cx="32" cy="32" r="{i + 5}" fill="#c03"/></svg>' for i in range(8)]
+WARM_TEXTS = [
+    f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" fill="#fff"/>'
+    f'<circle cx="32" cy="32" r="{i + 5}" fill="#c03"/></svg>'
+    for i in range(8)
+]
 WARM_DESCS = ["a red circle on white"] * len(WARM_TEXTS)
 # Text probes for the detector-size comparison only (the scorer's sanitize drops <text>).
 PROBE_WORDS = ["HELLO", "Sunset", "cafe 42", "LIGHTHOUSE", "open", "SALE", "Ocean", "xyz"]
@@ -149,8 +152,11 @@ def stats(secs) -> dict:
     if a.size:
         out = {"n": out["n"], "mean_ms": rnd(1000 * a.mean(), 3), **{k: v for k, v in out.items() if k != "n"}}
         if a.mean() < 1e-4:  # sub-0.1 ms stages (combine): microseconds too
-            out.update(mean_us=rnd(1e6 * a.mean(), 2), p50_us=rnd(1e6 * np.percentile(a, 50), 2),
-                       p95_us=rnd(1e6 * np.percentile(a, 95), 2))
+            out.update(
+                mean_us=rnd(1e6 * a.mean(), 2),
+                p50_us=rnd(1e6 * np.percentile(a, 50), 2),
+                p95_us=rnd(1e6 * np.percentile(a, 95), 2),
+            )
     return out
 
 
@@ -258,8 +264,12 @@ def bench_step(texts, descs, base_seeds, backend, repeats, step0: int, variants)
                     wall = time.perf_counter() - t
                 if k == 0:  # the same seeds in every variant: their values must agree
                     values[variant] = vals
-                return {"wall": wall, "mem": mem.to_dict(), "scoring_passes": sum(c.passes for c in contexts) - passes0,
-                        "renders_run": pool.renders_run - rendered0}
+                return {
+                    "wall": wall,
+                    "mem": mem.to_dict(),
+                    "scoring_passes": sum(c.passes for c in contexts) - passes0,
+                    "renders_run": pool.renders_run - rendered0,
+                }
 
             best, steps, contended = clean_passes(one, repeats, f"step {variant}{' +ocr' if backend else ''}")
         finally:
@@ -314,7 +324,9 @@ def bench_split(texts, descs, seeds, backend, engine) -> tuple[dict, list]:
     try:
         cpu0 = _own_cpu()
         with MemorySampler() as ocr_mem:
-            ocr_out, o_secs, o_wall = timed(lambda i: ocr_term(tb, renders[i].ocr_image, renders[i].defended), ok, "ocr_term")
+            ocr_out, o_secs, o_wall = timed(
+                lambda i: ocr_term(tb, renders[i].ocr_image, renders[i].defended), ok, "ocr_term"
+            )
         ocr_cores = (_own_cpu() - cpu0) / o_wall
     finally:
         backend.engine = engine
@@ -354,7 +366,11 @@ def bench_split(texts, descs, seeds, backend, engine) -> tuple[dict, list]:
         "n": len(texts),
         "rendered_ok": len(ok),
         "per_stage_ms": parts,
-        "render_pool": {"wall_s": rnd(r_wall, 3), "ms_per_completion_amortised": rnd(render_amortised, 3), **mem.to_dict()},
+        "render_pool": {
+            "wall_s": rnd(r_wall, 3),
+            "ms_per_completion_amortised": rnd(render_amortised, 3),
+            **mem.to_dict(),
+        },
         "mean_ms_per_completion_as_scorer_runs_it": {k: rnd(v, 3) for k, v in serial_ms.items()},
         "share_of_time": {k: rnd(v / total, 3) for k, v in serial_ms.items()},
         "implied_completions_per_s": {
@@ -370,10 +386,10 @@ def bench_split(texts, descs, seeds, backend, engine) -> tuple[dict, list]:
             "mean_ms_with_boxes (detector + recogniser)": rnd(1000 * reads[found].mean(), 2) if found.any() else None,
         },
         "note": "cores_used_during_ocr = this process's CPU seconds / wall seconds over the ocr_term loop (onnxruntime "
-                "with its default threads; the pool workers are idle then). The scorer runs sanitize, then the whole batch through the pool (2 workers in parallel), then "
-                "OCR, stand-in and combine one completion after another in this process; the split above "
-                "follows that order. Pool latency is per item inside the 2-worker pool (IPC included); the "
-                "amortised figure is the pool's wall time / n.",
+        "with its default threads; the pool workers are idle then). The scorer runs sanitize, then the whole batch through the pool (2 workers in parallel), then "
+        "OCR, stand-in and combine one completion after another in this process; the split above "
+        "follows that order. Pool latency is per item inside the 2-worker pool (IPC included); the "
+        "amortised figure is the pool's wall time / n.",
     }
     return out, (renders, ok, ocr_out)
 
@@ -389,9 +405,11 @@ def probe_svgs() -> list[str]:
     out = []
     for i, w in enumerate(PROBE_WORDS):
         size = (10, 14, 18, 24, 32, 40, 12, 28)[i]
-        out.append(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"><rect width="384" height="384" '
-                   f'fill="#f4efe6"/><circle cx="280" cy="110" r="60" fill="#e07a1f"/>'
-                   f'<text x="30" y="{200 + 10 * i}" font-family="sans-serif" font-size="{size}" fill="#223">{w}</text></svg>')
+        out.append(
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"><rect width="384" height="384" '
+            f'fill="#f4efe6"/><circle cx="280" cy="110" r="60" fill="#e07a1f"/>'
+            f'<text x="30" y="{200 + 10 * i}" font-family="sans-serif" font-size="{size}" fill="#223">{w}</text></svg>'
+        )
     return out
 
 
@@ -399,8 +417,11 @@ def det_settings(engine) -> dict:
     """The detector settings of a RapidOCR engine and the input size it gives a 384 px render."""
     td = engine.text_det
     shape = td.get_preprocess(CANVAS).resize(np.zeros((CANVAS, CANVAS, 3), np.uint8)).shape[:2]
-    return {"det_limit_side_len": td.limit_side_len, "det_limit_type": td.limit_type,
-            "detector_input_px_for_384": list(shape)}
+    return {
+        "det_limit_side_len": td.limit_side_len,
+        "det_limit_type": td.limit_type,
+        "detector_input_px_for_384": list(shape),
+    }
 
 
 def bench_ocr_options(renders, ok, ocr_configured, backend, engine, n_sample: int = 20) -> dict:
@@ -412,9 +433,14 @@ def bench_ocr_options(renders, ok, ocr_configured, backend, engine, n_sample: in
     variants = {"configured (rewards/ocr.py)": backend}
     lib = RapidOcrBackend(engine=RapidOCR())
     variants["rapidocr_library_default"] = lib
-    one = RapidOcrBackend(engine=RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1,
-                                          det_limit_side_len=conf["det_limit_side_len"],
-                                          det_limit_type=conf["det_limit_type"]))
+    one = RapidOcrBackend(
+        engine=RapidOCR(
+            intra_op_num_threads=1,
+            inter_op_num_threads=1,
+            det_limit_side_len=conf["det_limit_side_len"],
+            det_limit_type=conf["det_limit_type"],
+        )
+    )
     variants["configured, 1 onnxruntime thread"] = one
     blank = np.full((CANVAS, CANVAS, 3), 255, np.uint8)
     for b in variants.values():
@@ -440,17 +466,21 @@ def bench_ocr_options(renders, ok, ocr_configured, backend, engine, n_sample: in
         for name, b in (("configured", backend), ("library_default", lib)):
             t = time.perf_counter()
             o = ocr_term(b, r.ocr_image, r.defended)
-            row[name] = {"ms": rnd(1000 * (time.perf_counter() - t), 1), "light": o.text_light, "heavy": o.text_heavy,
-                         "penalty": rnd(o.penalty, 4)}
+            row[name] = {
+                "ms": rnd(1000 * (time.perf_counter() - t), 1),
+                "light": o.text_light,
+                "heavy": o.text_heavy,
+                "penalty": rnd(o.penalty, 4),
+            }
         rows.append(row)
     return {
         "sample_n": len(sample),
         **out,
         "text_probes": rows,
         "note": "ocr_term (light + heavy read) per completion on an evenly spread sample. RapidOCR's library config "
-                "(config.yaml: Det limit_type=min, limit_side_len=736) scales a 384 px render up to 736 px before "
-                "detection. cores_used = this process's CPU seconds / wall seconds. Probes: one word of <text> at "
-                "font sizes 10-40 px next to an orange circle, rendered and defended by the pool.",
+        "(config.yaml: Det limit_type=min, limit_side_len=736) scales a 384 px render up to 736 px before "
+        "detection. cores_used = this process's CPU seconds / wall seconds. Probes: one word of <text> at "
+        "font sizes 10-40 px next to an orange circle, rendered and defended by the pool.",
     }
 
 
@@ -463,13 +493,26 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=60, help="completions in the set (default 60)")
     ap.add_argument("--repeats", type=int, default=2, help="timed passes per throughput / step measurement (best kept)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--step-repeats", type=int, default=1,
-                    help="timed steps per variant in the five-callable comparison (fresh seeds each; best kept)")
+    ap.add_argument(
+        "--step-repeats",
+        type=int,
+        default=1,
+        help="timed steps per variant in the five-callable comparison (fresh seeds each; best kept)",
+    )
     ap.add_argument("--ocr-step-n", type=int, default=8, help="completions in the step comparison with OCR (default 8)")
-    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
-                    help="first wait up to S seconds for other processes to leave the CPUs idle")
-    ap.add_argument("--sections", default="all", choices=["all", "judge"],
-                    help="all (default), or only the offline judge's section (5)")
+    ap.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="first wait up to S seconds for other processes to leave the CPUs idle",
+    )
+    ap.add_argument(
+        "--sections",
+        default="all",
+        choices=["all", "judge"],
+        help="all (default), or only the offline judge's section (5)",
+    )
     args = ap.parse_args()
     if args.sections == "judge":
         from bench_judge import section
@@ -477,7 +520,9 @@ def main() -> None:
         report = Report("rewards: the offline judge section")
         report["judge"] = section(seed=args.seed)
         out = report.write(args.out)
-        print(json.dumps({k: report["judge"][k] for k in ("accuracy_heldout", "throughput", "reward_targets")}, indent=1))
+        print(
+            json.dumps({k: report["judge"][k] for k in ("accuracy_heldout", "throughput", "reward_targets")}, indent=1)
+        )
         print(f"wrote {out}")
         return
     idle = wait_idle(args.wait_idle) if args.wait_idle > 0 else None
@@ -491,16 +536,24 @@ def main() -> None:
     seeds = [description_seed(d) for d in descs]
     waits: list = []
     report = Report("rewards (offline reward set)", started=t_start)
-    report.update({
-        "python_executable": sys.executable,
-        "load_at_start": load_info(),
-        "wait_idle": idle,
-        "wait_idle_phases": waits,
-        "params": {"n": args.n, "repeats": args.repeats, "seed": args.seed, "step_repeats": args.step_repeats,
-                   "ocr_step_n": args.ocr_step_n,
-                   "pool_workers": WORKERS, "descriptions": len(DESCRIPTIONS)},
-        "set": {c: cats.count(c) for c in dict.fromkeys(cats)},
-    })
+    report.update(
+        {
+            "python_executable": sys.executable,
+            "load_at_start": load_info(),
+            "wait_idle": idle,
+            "wait_idle_phases": waits,
+            "params": {
+                "n": args.n,
+                "repeats": args.repeats,
+                "seed": args.seed,
+                "step_repeats": args.step_repeats,
+                "ocr_step_n": args.ocr_step_n,
+                "pool_workers": WORKERS,
+                "descriptions": len(DESCRIPTIONS),
+            },
+            "set": {c: cats.count(c) for c in dict.fromkeys(cats)},
+        }
+    )
     backend, engine = warm_ocr_backend()  # one OCR model for every phase (loading is not per step)
     report["ocr_backend_detector"] = {"backend": backend.name, **det_settings(engine)}
 
@@ -518,14 +571,28 @@ def main() -> None:
     # the OCR subset: spread over the categories
     sub = sorted(np.linspace(0, len(texts) - 1, k).round().astype(int).tolist()) if k else []
     report["step_five_callables"] = {
-        "no_ocr": bench_step(texts, descs, base, None, args.step_repeats, 0,
-                             ["shared_context", "separate_scorers_no_cache", "separate_scorers_shared_render_cache"]),
-        "rapidocr": bench_step([texts[i] for i in sub], [descs[i] for i in sub], [base[i] for i in sub], backend,
-                               args.step_repeats, 10, ["shared_context", "separate_scorers_no_cache"]),
+        "no_ocr": bench_step(
+            texts,
+            descs,
+            base,
+            None,
+            args.step_repeats,
+            0,
+            ["shared_context", "separate_scorers_no_cache", "separate_scorers_shared_render_cache"],
+        ),
+        "rapidocr": bench_step(
+            [texts[i] for i in sub],
+            [descs[i] for i in sub],
+            [base[i] for i in sub],
+            backend,
+            args.step_repeats,
+            10,
+            ["shared_context", "separate_scorers_no_cache"],
+        ),
         "note": "s_per_step = the five callables called one after the other on one batch (TRL's way); "
-                "shared_context = build_rewards(names, scorer) (one scoring pass); separate_scorers_* = one Scorer "
-                "and RewardContext per callable, on a pool with cache_items=0 or with the render cache (then "
-                "renders are shared and sanitize/OCR/stand-in repeat). With OCR on an evenly spread subset.",
+        "shared_context = build_rewards(names, scorer) (one scoring pass); separate_scorers_* = one Scorer "
+        "and RewardContext per callable, on a pool with cache_items=0 or with the render cache (then "
+        "renders are shared and sanitize/OCR/stand-in repeat). With OCR on an evenly spread subset.",
     }
 
     # ---- 3. time split per completion ------------------------------------------------------------
@@ -545,8 +612,10 @@ def main() -> None:
     top_self = max(phases, key=lambda p: phases[p]["peak_rss_self_mb"])
     top_workers = max(phases, key=lambda p: phases[p]["peak_rss_workers_total_mb"])
     report["peak_memory"] = {
-        "peak_rss_self_mb": phases[top_self]["peak_rss_self_mb"], "in_phase_self": top_self,
-        "peak_rss_workers_total_mb": phases[top_workers]["peak_rss_workers_total_mb"], "in_phase_workers": top_workers,
+        "peak_rss_self_mb": phases[top_self]["peak_rss_self_mb"],
+        "in_phase_self": top_self,
+        "peak_rss_workers_total_mb": phases[top_workers]["peak_rss_workers_total_mb"],
+        "in_phase_workers": top_workers,
         "peak_rss_worker_max_mb": max(p["peak_rss_worker_max_mb"] for p in phases.values()),
         "max_other_processes_cpu_share": max(p.get("other_processes_cpu_share", 0.0) for p in phases.values()),
     }
@@ -556,8 +625,10 @@ def main() -> None:
 
     report["judge"] = section(seed=args.seed)
 
-    report["targets"] = {k: {"completions_per_s": v["completions_per_s"], "target": v["target_per_s"], "met": v["target_met"]}
-                         for k, v in report["throughput"].items()}
+    report["targets"] = {
+        k: {"completions_per_s": v["completions_per_s"], "target": v["target_per_s"], "met": v["target_met"]}
+        for k, v in report["throughput"].items()
+    }
     report["load_at_end"] = load_info()
     report["seconds_waiting_for_idle_after_start"] = rnd(sum(w["waited_s"] for w in waits) + RETRY_WAITED[0], 1)
 
@@ -565,14 +636,18 @@ def main() -> None:
 
     print(json.dumps({k: report[k] for k in ("targets", "peak_memory", "total_seconds")}, indent=1))
     for k, v in report["throughput"].items():
-        print(f"score {k:10s} {v['completions_per_s']:7.2f} /s (target {v['target_per_s']:g}, met {v['target_met']})"
-              f"  other-cpu {v.get('other_processes_cpu_share')}")
+        print(
+            f"score {k:10s} {v['completions_per_s']:7.2f} /s (target {v['target_per_s']:g}, met {v['target_met']})"
+            f"  other-cpu {v.get('other_processes_cpu_share')}"
+        )
     for cfg_name in ("no_ocr", "rapidocr"):
         st = report["step_five_callables"][cfg_name]
         for v, d in st.items():
             if isinstance(d, dict) and "s_per_step" in d:
-                print(f"step {cfg_name:8s} n={st['n']:3d} {v:38s} {d['s_per_step']:7.3f} s/step {d['completions_per_s']:7.2f} /s"
-                      f"  passes {d['scoring_passes_per_step']} renders {d['renders_run_per_step']}")
+                print(
+                    f"step {cfg_name:8s} n={st['n']:3d} {v:38s} {d['s_per_step']:7.3f} s/step {d['completions_per_s']:7.2f} /s"
+                    f"  passes {d['scoring_passes_per_step']} renders {d['renders_run_per_step']}"
+                )
     for k, v in split["per_stage_ms"].items():
         print(f"split {k:30s} mean {v['mean_ms']:8.3f}  p50 {v['p50_ms']:8.2f}  p95 {v['p95_ms']:8.2f} ms")
     print(f"wrote {out}")

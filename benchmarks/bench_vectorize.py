@@ -70,13 +70,30 @@ FLAT_SIDE = 512
 # (color_precision, layer_difference, filter_speckle, length_threshold), detailed -> coarse.
 # Rung 0 is vtracer's default (6, 16, 4, 4.0).
 VT_LADDER = [
-    (6, 16, 4, 4.0), (6, 16, 6, 4.0), (6, 16, 8, 5.0), (5, 24, 8, 5.0), (5, 24, 12, 5.0),
-    (5, 32, 12, 6.0), (5, 32, 16, 6.0), (4, 32, 16, 6.0), (4, 40, 20, 7.0), (4, 48, 24, 8.0),
-    (4, 48, 32, 8.0), (4, 64, 32, 8.0), (3, 64, 32, 10.0), (3, 64, 48, 10.0), (3, 80, 48, 10.0),
-    (3, 96, 64, 10.0), (2, 96, 64, 10.0), (2, 128, 96, 10.0), (2, 128, 160, 10.0), (1, 128, 256, 10.0),
+    (6, 16, 4, 4.0),
+    (6, 16, 6, 4.0),
+    (6, 16, 8, 5.0),
+    (5, 24, 8, 5.0),
+    (5, 24, 12, 5.0),
+    (5, 32, 12, 6.0),
+    (5, 32, 16, 6.0),
+    (4, 32, 16, 6.0),
+    (4, 40, 20, 7.0),
+    (4, 48, 24, 8.0),
+    (4, 48, 32, 8.0),
+    (4, 64, 32, 8.0),
+    (3, 64, 32, 10.0),
+    (3, 64, 48, 10.0),
+    (3, 80, 48, 10.0),
+    (3, 96, 64, 10.0),
+    (2, 96, 64, 10.0),
+    (2, 128, 96, 10.0),
+    (2, 128, 160, 10.0),
+    (1, 128, 256, 10.0),
 ]
-VT_FAMILIES = [(side, mode, hier) for side in (384, 192) for mode in ("spline", "polygon")
-               for hier in ("stacked", "cutout")]
+VT_FAMILIES = [
+    (side, mode, hier) for side in (384, 192) for mode in ("spline", "polygon") for hier in ("stacked", "cutout")
+]
 # Compacting vtracer's text saves well under 60 %: larger raw texts cannot fit.
 SKIP_RAW_OVER = int(2.5 * BUDGET)
 
@@ -147,6 +164,7 @@ def one_core():
         cv2.setNumThreads(cv_threads)
         if before:
             os.sched_setaffinity(0, before)
+
     return undo
 
 
@@ -167,12 +185,23 @@ def vtracer_svg(png: bytes, side: int, mode: str, hier: str, rung) -> str:
 
     cp, ld, fs, lt = rung
     svg = vtracer.convert_raw_image_to_svg(
-        png, img_format="png", colormode="color", hierarchical=hier, mode=mode, filter_speckle=fs,
-        color_precision=cp, layer_difference=ld, corner_threshold=60, length_threshold=lt,
-        splice_threshold=45, path_precision=1)
+        png,
+        img_format="png",
+        colormode="color",
+        hierarchical=hier,
+        mode=mode,
+        filter_speckle=fs,
+        color_precision=cp,
+        layer_difference=ld,
+        corner_threshold=60,
+        length_threshold=lt,
+        splice_threshold=45,
+        path_precision=1,
+    )
     if side != CANVAS:  # vtracer writes width/height only; map its pixel grid onto the 384 canvas
-        svg = svg.replace(f'width="{side}" height="{side}"',
-                          f'viewBox="0 0 {side} {side}" width="{CANVAS}" height="{CANVAS}"', 1)
+        svg = svg.replace(
+            f'width="{side}" height="{side}"', f'viewBox="0 0 {side} {side}" width="{CANVAS}" height="{CANVAS}"', 1
+        )
     return svg
 
 
@@ -191,10 +220,20 @@ def vtracer_best(image: np.ndarray, ref: Reference) -> dict:
             fitting += 1
             score = ref.ssim384(s.svg)
             if best is None or score > best["ssim384_search"]:
-                best = {"svg": s.svg, "family": [side, mode, hier], "rung": i, "setting": list(rung),
-                        "raw_bytes": len(raw.encode()), "ssim384_search": score}
-    return {**(best or {}), "settings_fitting": fitting, "settings_tried": len(VT_FAMILIES) * len(VT_LADDER),
-            "search_seconds": rnd(time.perf_counter() - t0, 1)}
+                best = {
+                    "svg": s.svg,
+                    "family": [side, mode, hier],
+                    "rung": i,
+                    "setting": list(rung),
+                    "raw_bytes": len(raw.encode()),
+                    "ssim384_search": score,
+                }
+    return {
+        **(best or {}),
+        "settings_fitting": fitting,
+        "settings_tried": len(VT_FAMILIES) * len(VT_LADDER),
+        "search_seconds": rnd(time.perf_counter() - t0, 1),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,8 +251,11 @@ def side_by_side(rows: list[tuple[str, np.ndarray, str, str, dict, dict]], path:
     for r, (name, src, ours, vt, so, sv) in enumerate(rows):
         y = r * (tile + cap)
         tiles = [Image.fromarray(src), render_image(ours), render_image(vt)]
-        labels = [name, f"ours {so['ssim384']:.3f}, {len(ours.encode())} B",
-                  f"vtracer {sv['ssim384']:.3f}, {len(vt.encode())} B"]
+        labels = [
+            name,
+            f"ours {so['ssim384']:.3f}, {len(ours.encode())} B",
+            f"vtracer {sv['ssim384']:.3f}, {len(vt.encode())} B",
+        ]
         for c, (im, text) in enumerate(zip(tiles, labels)):
             sheet.paste(im.resize((tile, tile)), (c * tile, y + cap))
             draw.text((c * tile + 4, y + 8), text, fill="black")
@@ -246,8 +288,10 @@ def bench_scenes(n: int, repeats: int) -> dict:
     sizes = np.array([len(s.svg.encode()) for s in scenes])
     valid = [validate(s.svg).valid for s in scenes]
     questions = [q for s in scenes for q in s.questions]
-    q_ok = sum(q["answer"] in q["choices"] and len(q["choices"]) in (2, 4)
-               and len(set(q["choices"])) == len(q["choices"]) for q in questions)
+    q_ok = sum(
+        q["answer"] in q["choices"] and len(q["choices"]) in (2, 4) and len(set(q["choices"])) == len(q["choices"])
+        for q in questions
+    )
     return {
         "n": len(scenes),
         "seconds": rnd(best, 3),
@@ -258,11 +302,16 @@ def bench_scenes(n: int, repeats: int) -> dict:
         "duplicate_svg_examples": dup_groups[:3],
         "valid": sum(valid),
         "validity_rate": rnd(sum(valid) / len(scenes), 4),
-        "bytes": {"min": int(sizes.min()), "p50": int(np.percentile(sizes, 50)),
-                  "p95": int(np.percentile(sizes, 95)), "max": int(sizes.max())},
+        "bytes": {
+            "min": int(sizes.min()),
+            "p50": int(np.percentile(sizes, 50)),
+            "p95": int(np.percentile(sizes, 95)),
+            "max": int(sizes.max()),
+        },
         "families": dict(Counter(s.family for s in scenes)),
-        "family_groups": dict(Counter(s.family if s.family in ("abstract", "landscape") else "garment"
-                                      for s in scenes)),
+        "family_groups": dict(
+            Counter(s.family if s.family in ("abstract", "landscape") else "garment" for s in scenes)
+        ),
         "questions": len(questions),
         "questions_well_formed": q_ok,
         "memory": mem.to_dict(),
@@ -294,10 +343,18 @@ def main() -> None:
     ap.add_argument("--out", default="benchmarks/results/vectorize.json")
     ap.add_argument("--repeats", type=int, default=2, help="timed calls per image (best kept)")
     ap.add_argument("--scenes", type=int, default=3000, help="records drawn from generate_scenes (0: skip)")
-    ap.add_argument("--grid", default="benchmarks/results/vectorize_side_by_side.png",
-                    help="side-by-side sheet (source, ours, vtracer); empty: none")
-    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
-                    help="first wait up to S seconds for other processes to leave the CPUs idle")
+    ap.add_argument(
+        "--grid",
+        default="benchmarks/results/vectorize_side_by_side.png",
+        help="side-by-side sheet (source, ours, vtracer); empty: none",
+    )
+    ap.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="first wait up to S seconds for other processes to leave the CPUs idle",
+    )
     args = ap.parse_args()
     idle = wait_idle(args.wait_idle) if args.wait_idle > 0 else None
     t_start = time.perf_counter()
@@ -308,17 +365,34 @@ def main() -> None:
     images = load_images()
     if not any(kind == "flat" for kind, _ in images.values()):
         raise SystemExit(f"no flat illustrations under {FLAT_DIR}")
-    report = Report("vectorize vs vtracer under a 10,000-byte budget (384 px colour SSIM, defended), and procedural scenes", started=t_start)
-    report.update({
-        "machine": {**machine_info(), "scikit-learn": metadata.version("scikit-learn"),
-                    "scikit-image": metadata.version("scikit-image"), "vtracer": metadata.version("vtracer")},
-        "load_at_start": load_info(),
-        "wait_idle": idle,
-        "params": {"budget_bytes": BUDGET, "photos": PHOTOS, "flat": sorted(n for n, (k, _) in images.items() if k == "flat"),
-                   "flat_render_side": FLAT_SIDE, "repeats": args.repeats, "canvas": CANVAS,
-                   "ssim384": "skimage structural_similarity, channel_axis=2, data_range 255, 7 x 7 window, 384 px",
-                   "vt_ladder": VT_LADDER, "vt_families": VT_FAMILIES, "vt_skip_raw_over": SKIP_RAW_OVER},
-    })
+    report = Report(
+        "vectorize vs vtracer under a 10,000-byte budget (384 px colour SSIM, defended), and procedural scenes",
+        started=t_start,
+    )
+    report.update(
+        {
+            "machine": {
+                **machine_info(),
+                "scikit-learn": metadata.version("scikit-learn"),
+                "scikit-image": metadata.version("scikit-image"),
+                "vtracer": metadata.version("vtracer"),
+            },
+            "load_at_start": load_info(),
+            "wait_idle": idle,
+            "params": {
+                "budget_bytes": BUDGET,
+                "photos": PHOTOS,
+                "flat": sorted(n for n, (k, _) in images.items() if k == "flat"),
+                "flat_render_side": FLAT_SIDE,
+                "repeats": args.repeats,
+                "canvas": CANVAS,
+                "ssim384": "skimage structural_similarity, channel_axis=2, data_range 255, 7 x 7 window, 384 px",
+                "vt_ladder": VT_LADDER,
+                "vt_families": VT_FAMILIES,
+                "vt_skip_raw_over": SKIP_RAW_OVER,
+            },
+        }
+    )
     seeds = description_seeds(list(images))
     refs = {n: Reference(img, seeds[n]) for n, (_, img) in images.items()}
     vectorize_image(np.zeros((16, 16, 3), np.uint8))  # imports (scikit-learn), first k-means
@@ -336,23 +410,40 @@ def main() -> None:
                     best_s = min(best_s, time.perf_counter() - t)
             finally:
                 undo()
-            ours = {"bytes": res.bytes, "valid": validate(res.svg, max_bytes=BUDGET).valid,
-                    "seconds_one_core": rnd(best_s, 3), "settings": res.settings.__dict__, "candidates": res.tried,
-                    **refs[name].score(res.svg)}
+            ours = {
+                "bytes": res.bytes,
+                "valid": validate(res.svg, max_bytes=BUDGET).valid,
+                "seconds_one_core": rnd(best_s, 3),
+                "settings": res.settings.__dict__,
+                "candidates": res.tried,
+                **refs[name].score(res.svg),
+            }
             vt = vtracer_best(img, refs[name])
             vt_svg = vt.pop("svg", None)
             vt_row = {k: v for k, v in vt.items() if k != "ssim384_search"}
             if vt_svg:
-                vt_row.update(bytes=len(vt_svg.encode()), valid=validate(vt_svg, max_bytes=BUDGET).valid,
-                              **refs[name].score(vt_svg))
+                vt_row.update(
+                    bytes=len(vt_svg.encode()),
+                    valid=validate(vt_svg, max_bytes=BUDGET).valid,
+                    **refs[name].score(vt_svg),
+                )
                 sheet.append((name, refs[name].src, res.svg, vt_svg, ours, vt_row))
             row = {"set": kind, "shape": list(img.shape[:2]), "ours": ours, "vtracer": vt_row}
             if vt_svg:
                 row["ratio"] = {k: rnd(ours[k] / vt_row[k], 3) for k in ("ssim384", "ssim_defended", "ssim64_gray")}
             rows[name] = row
-            print(json.dumps({name: {"ours": {k: ours[k] for k in ("ssim384", "ssim_defended", "bytes", "seconds_one_core")},
-                                     "vtracer": {k: vt_row.get(k) for k in ("ssim384", "ssim_defended", "bytes")},
-                                     "ratio": row.get("ratio")}}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        name: {
+                            "ours": {k: ours[k] for k in ("ssim384", "ssim_defended", "bytes", "seconds_one_core")},
+                            "vtracer": {k: vt_row.get(k) for k in ("ssim384", "ssim_defended", "bytes")},
+                            "ratio": row.get("ratio"),
+                        }
+                    }
+                ),
+                flush=True,
+            )
     report["memory"] = mem.to_dict()
 
     summary, targets = {}, {}
@@ -362,29 +453,53 @@ def main() -> None:
         summary[kind] = {
             "n": len(rs),
             "ours_fit_and_valid": sum(r["ours"]["valid"] and r["ours"]["bytes"] <= BUDGET for r in rs),
-            "ours_mean": {k: mean(r["ours"][k] for r in rs) for k in ("ssim384", "ssim_defended", "ssim64_gray", "bytes")},
-            "vtracer_mean": {k: mean(r["vtracer"][k] for r in cmp_) for k in ("ssim384", "ssim_defended", "ssim64_gray", "bytes")},
+            "ours_mean": {
+                k: mean(r["ours"][k] for r in rs) for k in ("ssim384", "ssim_defended", "ssim64_gray", "bytes")
+            },
+            "vtracer_mean": {
+                k: mean(r["vtracer"][k] for r in cmp_) for k in ("ssim384", "ssim_defended", "ssim64_gray", "bytes")
+            },
             "mean_ratio": {k: mean(r["ratio"][k] for r in cmp_) for k in ("ssim384", "ssim_defended", "ssim64_gray")},
             "min_ratio_ssim384": min((r["ratio"]["ssim384"] for r in cmp_), default=None),
-            "ours_seconds_one_core": {"mean": mean(r["ours"]["seconds_one_core"] for r in rs),
-                                      "max": max(r["ours"]["seconds_one_core"] for r in rs)},
+            "ours_seconds_one_core": {
+                "mean": mean(r["ours"]["seconds_one_core"] for r in rs),
+                "max": max(r["ours"]["seconds_one_core"] for r in rs),
+            },
         }
         s = summary[kind]
         targets[kind] = {
-            "all_valid_under_budget": {"value": f'{s["ours_fit_and_valid"]}/{s["n"]}', "met": s["ours_fit_and_valid"] == s["n"]},
-            "ssim384_ratio": {"value": s["mean_ratio"]["ssim384"], "target": ">= 1.05", "met": s["mean_ratio"]["ssim384"] >= 1.05},
-            "ssim_defended_ratio": {"value": s["mean_ratio"]["ssim_defended"], "target": ">= 1.0",
-                                    "met": s["mean_ratio"]["ssim_defended"] >= 1.0},
-            "seconds_one_core_max": {"value": s["ours_seconds_one_core"]["max"], "target": "< 1 s",
-                                     "met": s["ours_seconds_one_core"]["max"] < 1.0},
+            "all_valid_under_budget": {
+                "value": f"{s['ours_fit_and_valid']}/{s['n']}",
+                "met": s["ours_fit_and_valid"] == s["n"],
+            },
+            "ssim384_ratio": {
+                "value": s["mean_ratio"]["ssim384"],
+                "target": ">= 1.05",
+                "met": s["mean_ratio"]["ssim384"] >= 1.05,
+            },
+            "ssim_defended_ratio": {
+                "value": s["mean_ratio"]["ssim_defended"],
+                "target": ">= 1.0",
+                "met": s["mean_ratio"]["ssim_defended"] >= 1.0,
+            },
+            "seconds_one_core_max": {
+                "value": s["ours_seconds_one_core"]["max"],
+                "target": "< 1 s",
+                "met": s["ours_seconds_one_core"]["max"] < 1.0,
+            },
         }
         if kind == "flat":
             worst = min(cmp_, key=lambda r: r["ratio"]["ssim384"]) if cmp_ else None
             targets[kind]["min_ratio_ssim384"] = {
-                "value": s["min_ratio_ssim384"], "target": ">= 0.95", "met": (s["min_ratio_ssim384"] or 0) >= 0.95,
-                "image": next((n for n, r in rows.items() if r is worst), None)}
+                "value": s["min_ratio_ssim384"],
+                "target": ">= 0.95",
+                "met": (s["min_ratio_ssim384"] or 0) >= 0.95,
+                "image": next((n for n, r in rows.items() if r is worst), None),
+            }
             # SSIM cannot exceed 1: where vtracer scores v, 1.05 x needs 1.05 v, impossible above 0.952.
-            targets[kind]["ssim384_ratio"]["ceiling_if_ours_were_perfect"] = mean(1 / r["vtracer"]["ssim384"] for r in cmp_)
+            targets[kind]["ssim384_ratio"]["ceiling_if_ours_were_perfect"] = mean(
+                1 / r["vtracer"]["ssim384"] for r in cmp_
+            )
     report["targets"] = targets
     report["summary"] = summary
     report["images"] = rows

@@ -72,7 +72,11 @@ def load_info() -> dict:
     import psutil
 
     la = os.getloadavg() if hasattr(os, "getloadavg") else (None, None, None)
-    return {"loadavg_1m": rnd(la[0], 2), "loadavg_5m": rnd(la[1], 2), "cpu_percent_1s": psutil.cpu_percent(interval=1.0)}
+    return {
+        "loadavg_1m": rnd(la[0], 2),
+        "loadavg_5m": rnd(la[1], 2),
+        "cpu_percent_1s": psutil.cpu_percent(interval=1.0),
+    }
 
 
 def wait_idle(max_seconds: float, threshold: float = 0.15, window: float = 5.0) -> dict:
@@ -88,8 +92,11 @@ def wait_idle(max_seconds: float, threshold: float = 0.15, window: float = 5.0) 
         share = psutil.cpu_percent(interval=None) / 100.0
         if share < threshold or time.perf_counter() - t0 >= max_seconds:
             break
-    return {"waited_s": round(time.perf_counter() - t0, 1), "busy_share_before_start": round(share, 3),
-            "idle_reached": share < threshold}
+    return {
+        "waited_s": round(time.perf_counter() - t0, 1),
+        "busy_share_before_start": round(share, 3),
+        "idle_reached": share < threshold,
+    }
 
 
 def command_line() -> str:
@@ -245,9 +252,13 @@ class Report(dict):
     sections, then `total_seconds` (from this object's creation to `write`)."""
 
     def __init__(self, benchmark: str, machine: dict | None = None, started: float | None = None, **fields):
-        super().__init__(benchmark=benchmark, command=command_line(),
-                         date=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                         machine=machine if machine is not None else machine_info(), **fields)
+        super().__init__(
+            benchmark=benchmark,
+            command=command_line(),
+            date=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            machine=machine if machine is not None else machine_info(),
+            **fields,
+        )
         self._t0 = time.perf_counter() if started is None else started  # a perf_counter() reading
 
     def write(self, path: str | Path, echo: tuple[str, ...] = (), dumps=None) -> Path:

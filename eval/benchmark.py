@@ -34,8 +34,18 @@ from svg_agent.settings import RewardSettings
 log = logging.getLogger(__name__)
 
 KINDS = ("policy", "vectorizer", "trace-reference", "procedural", "csv", "folder")
-COMPONENTS = ("reward", "metric", "aesthetic", "vqa", "ocr", "judge_faithfulness", "judge_vqa", "standin_faithfulness",
-              "standin_quality", "size_factor")
+COMPONENTS = (
+    "reward",
+    "metric",
+    "aesthetic",
+    "vqa",
+    "ocr",
+    "judge_faithfulness",
+    "judge_vqa",
+    "standin_faithfulness",
+    "standin_quality",
+    "size_factor",
+)
 
 
 @dataclass
@@ -90,6 +100,7 @@ def load_config(path: str | Path, overrides: dict | None = None) -> BenchmarkCon
 
 # ---------------------------------------------------------------- descriptions
 
+
 def training_descriptions(cfg: BenchmarkConfig) -> set[str]:
     """Descriptions the benchmarked policies trained on (from their runs' train_config.yaml)."""
     from svg_agent.app.rundir import RunDir
@@ -105,8 +116,13 @@ def training_descriptions(cfg: BenchmarkConfig) -> set[str]:
         try:
             seen |= {r["description"].strip().lower() for r in training_records(run.train_config(strict=False))}
         except Exception as exc:  # a dataset that moved: nothing to exclude from it
-            log.warning("the training set of %s could not be read (%s: %s): its descriptions are not "
-                        "excluded from the benchmark", run.config_path, exc.__class__.__name__, exc)
+            log.warning(
+                "the training set of %s could not be read (%s: %s): its descriptions are not "
+                "excluded from the benchmark",
+                run.config_path,
+                exc.__class__.__name__,
+                exc,
+            )
     return seen
 
 
@@ -121,8 +137,14 @@ def load_items(cfg: BenchmarkConfig, exclude: set[str] | None = None) -> list[di
         items = []
         for s in generate_scenes(max(cfg.limit * 20, 200), seed=cfg.seed, split="heldout"):
             if s.description.strip().lower() not in exclude:
-                items.append({"id": f"p{len(items):04d}", "description": s.description, "questions": s.questions,
-                              "reference_svg": s.svg})
+                items.append(
+                    {
+                        "id": f"p{len(items):04d}",
+                        "description": s.description,
+                        "questions": s.questions,
+                        "reference_svg": s.svg,
+                    }
+                )
             if len(items) == cfg.limit:
                 break
         return items
@@ -142,15 +164,23 @@ def load_items(cfg: BenchmarkConfig, exclude: set[str] | None = None) -> list[di
     elif path.suffix == ".jsonl":
         from vectorize.dataset import load_records
 
-        items = [{"id": r.get("id") or f"r{i:04d}", "description": r["description"], "questions": r.get("questions"),
-                  "reference_svg": r.get("svg")} for i, r in enumerate(load_records(path))]
+        items = [
+            {
+                "id": r.get("id") or f"r{i:04d}",
+                "description": r["description"],
+                "questions": r.get("questions"),
+                "reference_svg": r.get("svg"),
+            }
+            for i, r in enumerate(load_records(path))
+        ]
     else:
         lines = [x.strip() for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
         items = [{"id": f"d{i:04d}", "description": d, "questions": None} for i, d in enumerate(lines)]
-    return [it for it in items if it["description"].strip().lower() not in exclude][:cfg.limit]
+    return [it for it in items if it["description"].strip().lower() not in exclude][: cfg.limit]
 
 
 # ---------------------------------------------------------------- systems
+
 
 class _System:
     label_note = ""
@@ -173,17 +203,30 @@ class _Policy(_System):
         bad = [k for k in spec if k not in keys | {"name", "kind"}]
         if bad:
             raise ConfigError(f"system {self.name}: unknown key {bad[0]!r} for a policy")
-        gc = GenerateConfig(**{k: v for k, v in spec.items() if k in keys},
-                            **{k: getattr(cfg, k) for k in ("ocr_backend", "clip", "clip_model", "vqa", "vqa_4bit", "judge")
-                               if k not in spec})
-        self.generator = Generator(gc, scorer=scorer if not any(k in spec for k in ("ocr_backend", "clip", "vqa")) else None)
+        gc = GenerateConfig(
+            **{k: v for k, v in spec.items() if k in keys},
+            **{
+                k: getattr(cfg, k)
+                for k in ("ocr_backend", "clip", "clip_model", "vqa", "vqa_4bit", "judge")
+                if k not in spec
+            },
+        )
+        self.generator = Generator(
+            gc, scorer=scorer if not any(k in spec for k in ("ocr_backend", "clip", "vqa")) else None
+        )
         self.generator.policy  # load now: a missing model or adapter stops the run with its error
 
     def draw(self, item):
         r = self.generator.generate(item["description"])  # no questions: choosing by the answers would be an oracle
         rate = sum(c["raw_valid"] for c in r.candidates) / len(r.candidates) if r.candidates else 0.0
-        return {"svg": r.svg, "raw": r.raw_text or "", "candidates": len(r.candidates),
-                "raw_valid_rate_candidates": round(rate, 4), "fallback": r.fallback, "error": r.error}
+        return {
+            "svg": r.svg,
+            "raw": r.raw_text or "",
+            "candidates": len(r.candidates),
+            "raw_valid_rate_candidates": round(rate, 4),
+            "fallback": r.fallback,
+            "error": r.error,
+        }
 
 
 class _Vectorizer(_System):
@@ -259,11 +302,18 @@ class _Folder(_System):
         return {"svg": text, "raw": text}
 
 
-SYSTEMS = {"policy": _Policy, "vectorizer": _Vectorizer, "trace-reference": _TraceReference, "procedural": _Procedural,
-           "csv": _Csv, "folder": _Folder}
+SYSTEMS = {
+    "policy": _Policy,
+    "vectorizer": _Vectorizer,
+    "trace-reference": _TraceReference,
+    "procedural": _Procedural,
+    "csv": _Csv,
+    "folder": _Folder,
+}
 
 
 # ---------------------------------------------------------------- run
+
 
 def _done(path: Path) -> set[tuple[str, str, str]]:
     if not path.exists():
@@ -298,7 +348,8 @@ def run_benchmark(cfg: BenchmarkConfig, progress: bool = True, systems: dict | N
         if not todo:
             continue
         system = built.get(spec["name"]) or (
-            _Policy(spec, cfg, scorer=scorer) if spec["kind"] == "policy" else SYSTEMS[spec["kind"]](spec, cfg))
+            _Policy(spec, cfg, scorer=scorer) if spec["kind"] == "policy" else SYSTEMS[spec["kind"]](spec, cfg)
+        )
         (out / "svgs" / spec["name"]).mkdir(parents=True, exist_ok=True)
         for it in tqdm(todo, desc=spec["name"], unit="svg", disable=not progress):
             t = time.perf_counter()
@@ -307,17 +358,27 @@ def run_benchmark(cfg: BenchmarkConfig, progress: bool = True, systems: dict | N
             except Exception as exc:  # recorded as an invalid row (scored 0) with its error
                 drawn = {"svg": "", "raw": "", "error": f"{exc.__class__.__name__}: {exc}"}
             secs = time.perf_counter() - t
-            row = {"system": spec["name"], "kind": spec["kind"], "id": it["id"], "description": it["description"],
-                   "seconds": round(secs, 3)}
+            row = {
+                "system": spec["name"],
+                "kind": spec["kind"],
+                "id": it["id"],
+                "description": it["description"],
+                "seconds": round(secs, 3),
+            }
             if "skip" in drawn:
                 row.update(skipped=drawn["skip"])
             else:
                 svg = drawn.pop("svg")
                 raw = drawn.pop("raw")
                 rec = scorer.score([svg], [it["description"]], questions=[it.get("questions")], rule="submitted")[0]
-                row.update(valid=rec.valid, raw_valid=raw_validity(raw), bytes=len(svg.encode("utf-8")),
-                           **{c: _num(getattr(rec, c, None)) for c in COMPONENTS},
-                           substitutions=rec.substitutions, **{k: v for k, v in drawn.items() if v is not None})
+                row.update(
+                    valid=rec.valid,
+                    raw_valid=raw_validity(raw),
+                    bytes=len(svg.encode("utf-8")),
+                    **{c: _num(getattr(rec, c, None)) for c in COMPONENTS},
+                    substitutions=rec.substitutions,
+                    **{k: v for k, v in drawn.items() if v is not None},
+                )
                 (out / "svgs" / spec["name"] / f"{it['id']}.svg").write_text(svg, encoding="utf-8")
             with open(results, "a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
@@ -347,20 +408,31 @@ def summarize(out: Path, cfg: BenchmarkConfig, items: list[dict]) -> dict:
     rows = [r for r in read_results(out) if (r["id"], r["description"]) in wanted]
     subs = sorted({x for r in rows for x in r.get("substitutions") or []})
     real = bool(cfg.clip and cfg.vqa and cfg.ocr_backend) and not subs
-    summary = {"name": cfg.name, "descriptions": len(items),
-               "scored_with": "the competition metric (CLIP aesthetic + PaliGemma VQA + OCR)" if real else
-               "offline terms: OCR and the faithfulness/quality stand-ins (not the competition metric)"
-               + (f"; substitutions: {', '.join(subs)}" if subs else ""),
-               "systems": {}}
+    summary = {
+        "name": cfg.name,
+        "descriptions": len(items),
+        "scored_with": "the competition metric (CLIP aesthetic + PaliGemma VQA + OCR)"
+        if real
+        else "offline terms: OCR and the faithfulness/quality stand-ins (not the competition metric)"
+        + (f"; substitutions: {', '.join(subs)}" if subs else ""),
+        "systems": {},
+    }
     for spec in cfg.systems:
         mine = [r for r in rows if r["system"] == spec["name"] and "skipped" not in r]
-        s = {"kind": spec["kind"], "n": len(mine),
-             "skipped": sum(1 for r in rows if r["system"] == spec["name"] and "skipped" in r)}
+        s = {
+            "kind": spec["kind"],
+            "n": len(mine),
+            "skipped": sum(1 for r in rows if r["system"] == spec["name"] and "skipped" in r),
+        }
         if spec["kind"] == "trace-reference":
             s["note"] = _TraceReference.label_note
         if mine:
-            s.update(valid_rate=_mean([r["valid"] for r in mine]), raw_valid_rate=_mean([r["raw_valid"] for r in mine]),
-                     bytes=_mean([r["bytes"] for r in mine], 1), seconds_per_svg=_mean([r["seconds"] for r in mine], 3))
+            s.update(
+                valid_rate=_mean([r["valid"] for r in mine]),
+                raw_valid_rate=_mean([r["raw_valid"] for r in mine]),
+                bytes=_mean([r["bytes"] for r in mine], 1),
+                seconds_per_svg=_mean([r["seconds"] for r in mine], 3),
+            )
             for c in COMPONENTS:
                 vals = [r.get(c) for r in mine if r.get(c) is not None]
                 if vals:
@@ -381,13 +453,30 @@ def _mean(vals, nd=4):
 def report(out: Path, cfg: BenchmarkConfig, items: list[dict], summary: dict) -> None:
     """report.md, report.html, grid.png and components.png."""
     names = [s["name"] for s in cfg.systems]
-    cols = ["n", "valid_rate", "raw_valid_rate", "reward", "metric", "aesthetic", "vqa", "ocr", "judge_faithfulness",
-            "standin_faithfulness",
-            "standin_quality", "bytes", "seconds_per_svg"]
+    cols = [
+        "n",
+        "valid_rate",
+        "raw_valid_rate",
+        "reward",
+        "metric",
+        "aesthetic",
+        "vqa",
+        "ocr",
+        "judge_faithfulness",
+        "standin_faithfulness",
+        "standin_quality",
+        "bytes",
+        "seconds_per_svg",
+    ]
     cols = [c for c in cols if any(summary["systems"][n].get(c) is not None for n in names)]
-    lines = [f"# Benchmark: {cfg.name}", "", f"{summary['descriptions']} descriptions from `{cfg.descriptions}`; "
-             f"scored with {summary['scored_with']}.", "", "| system | kind | " + " | ".join(cols) + " |",
-             "|---|---|" + "---|" * len(cols)]
+    lines = [
+        f"# Benchmark: {cfg.name}",
+        "",
+        f"{summary['descriptions']} descriptions from `{cfg.descriptions}`; scored with {summary['scored_with']}.",
+        "",
+        "| system | kind | " + " | ".join(cols) + " |",
+        "|---|---|" + "---|" * len(cols),
+    ]
     for n in names:
         s = summary["systems"][n]
         lines.append(f"| {n} | {s['kind']} | " + " | ".join(_fmt(s.get(c)) for c in cols) + " |")
@@ -396,17 +485,26 @@ def report(out: Path, cfg: BenchmarkConfig, items: list[dict], summary: dict) ->
         lines += ["", *notes]
     lines += ["", "![grid](grid.png)", "", "![components](components.png)", ""]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
-    _grid(out, names, items[:cfg.grid_columns])
+    _grid(out, names, items[: cfg.grid_columns])
     _plot(out, names)
-    rows_html = "".join("<tr><td>" + n + "</td><td>" + summary["systems"][n]["kind"] + "</td>" +
-                        "".join(f"<td>{_fmt(summary['systems'][n].get(c))}</td>" for c in cols) + "</tr>" for n in names)
+    rows_html = "".join(
+        "<tr><td>"
+        + n
+        + "</td><td>"
+        + summary["systems"][n]["kind"]
+        + "</td>"
+        + "".join(f"<td>{_fmt(summary['systems'][n].get(c))}</td>" for c in cols)
+        + "</tr>"
+        for n in names
+    )
     (out / "report.html").write_text(
         f"<!doctype html><meta charset='utf-8'><title>{cfg.name}</title><style>body{{font-family:sans-serif}}"
         f"td,th{{padding:4px 8px;border-bottom:1px solid #ddd;text-align:right}}</style>"
         f"<h1>Benchmark: {cfg.name}</h1><p>{summary['descriptions']} descriptions; scored with {summary['scored_with']}.</p>"
         f"<table><tr><th>system</th><th>kind</th>{''.join(f'<th>{c}</th>' for c in cols)}</tr>{rows_html}</table>"
         f"{''.join(f'<p>{x[2:]}</p>' for x in notes)}<img src='grid.png' style='max-width:100%'><img src='components.png' style='max-width:100%'>",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
 
 
 def _fmt(v) -> str:
@@ -422,16 +520,22 @@ def _grid(out: Path, names: list[str], items: list[dict]) -> None:
     from svg_agent.app.demo import contact_sheet
     from svg_agent.render import render_safe
 
-    rows = {(r["system"], r["id"]): r for r in read_results(out) if (r["id"], r["description"]) in
-            {(it["id"], it["description"]) for it in items}}
+    rows = {
+        (r["system"], r["id"]): r
+        for r in read_results(out)
+        if (r["id"], r["description"]) in {(it["id"], it["description"]) for it in items}
+    }
     grid = []
     for it in items:
         images = []
         for n in names:
             f = out / "svgs" / n / f"{it['id']}.svg"
             images.append(render_safe(f.read_text(encoding="utf-8")).image if f.exists() else None)
-        scores = ", ".join(f"{n}: {rows[(n, it['id'])].get('reward', 0) or 0:.2f}" for n in names if (n, it["id"]) in rows
-                           and "skipped" not in rows[(n, it["id"])])
+        scores = ", ".join(
+            f"{n}: {rows[(n, it['id'])].get('reward', 0) or 0:.2f}"
+            for n in names
+            if (n, it["id"]) in rows and "skipped" not in rows[(n, it["id"])]
+        )
         grid.append((f"{it['description']} [{scores}]", images))
     if grid:
         contact_sheet(grid, names, thumb=160).save(out / "grid.png")
@@ -444,8 +548,20 @@ def _plot(out: Path, names: list[str]) -> None:
     import matplotlib.pyplot as plt
 
     rows = [r for r in read_results(out) if "skipped" not in r and r["system"] in names]
-    comps = [c for c in ("reward", "metric", "aesthetic", "vqa", "ocr", "judge_faithfulness", "standin_faithfulness", "standin_quality")
-             if any(r.get(c) is not None for r in rows)]
+    comps = [
+        c
+        for c in (
+            "reward",
+            "metric",
+            "aesthetic",
+            "vqa",
+            "ocr",
+            "judge_faithfulness",
+            "standin_faithfulness",
+            "standin_quality",
+        )
+        if any(r.get(c) is not None for r in rows)
+    ]
     comps.append("bytes")
     fig, axes = plt.subplots(1, len(comps), figsize=(3.2 * len(comps), 3.6), squeeze=False)
     for ax, c in zip(axes[0], comps):

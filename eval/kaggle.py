@@ -76,8 +76,12 @@ class Predictor:
                 images._load()
                 self._vectorizer = VectorizerPipeline(diffusion, generator=images)
             except Exception as exc:
-                log.warning("the vectorizer fallback %r did not load (%s: %s): it is left out",
-                            self.vectorizer_model, exc.__class__.__name__, exc)
+                log.warning(
+                    "the vectorizer fallback %r did not load (%s: %s): it is left out",
+                    self.vectorizer_model,
+                    exc.__class__.__name__,
+                    exc,
+                )
                 self.vectorizer_model = None
 
     def predict(self, prompt: str) -> str:
@@ -96,10 +100,16 @@ class Predictor:
                 svg = self._vectorize(str(prompt))
                 if _valid(svg):
                     return svg
-                log.info("the vectorizer gave no valid drawing for %r: answering with the stock drawing", str(prompt)[:80])
+                log.info(
+                    "the vectorizer gave no valid drawing for %r: answering with the stock drawing", str(prompt)[:80]
+                )
             except Exception as exc:
-                log.warning("the vectorizer failed on %r (%s: %s): answering with the stock drawing",
-                            str(prompt)[:80], exc.__class__.__name__, exc)
+                log.warning(
+                    "the vectorizer failed on %r (%s: %s): answering with the stock drawing",
+                    str(prompt)[:80],
+                    exc.__class__.__name__,
+                    exc,
+                )
         return safe_svg()
 
     def _vectorize(self, prompt: str) -> str:
@@ -163,20 +173,35 @@ class Model:
 '''
 
 NOTEBOOK_CELLS = [
-    ("markdown", "# svg-agent submission\n\nA Gemma policy with a LoRA adapter trained by svg-agent (SFT, then GRPO against "
-                 "the competition's reward). Attach the dataset made from this folder (see README.md) as "
-                 "`/kaggle/input/svg-agent`."),
-    ("code", "# Offline install of svg-agent and its dependencies from the attached wheels\n"
-             "!pip install --no-index --find-links /kaggle/input/svg-agent/wheels 'svg-agent[train]' -q"),
-    ("code", "#| export\nimport shutil, sys\nSRC = '/kaggle/input/svg-agent'\nsys.path.insert(0, SRC)\n"
-             "from submission import Model  # loads config.json, the model and the adapter from SRC"),
-    ("code", "# Local check before submitting: three descriptions through the same Model\n"
-             "import time\nfrom svg_agent.constraints import validate\nm = Model()\nprint('load error:', m.load_error)\n"
-             "for d in ['a purple forest at dusk', 'crimson rectangles forming a chaotic grid', 'gray wool coat with a faux fur collar']:\n"
-             "    t = time.time(); svg = m.predict(d)\n"
-             "    print(d, round(time.time() - t, 1), 's', len(svg.encode()), 'bytes, valid:', validate(svg).valid)"),
-    ("code", "# The competition's harness (present in the competition environment)\n"
-             "import kaggle_evaluation\nkaggle_evaluation.test(Model)"),
+    (
+        "markdown",
+        "# svg-agent submission\n\nA Gemma policy with a LoRA adapter trained by svg-agent (SFT, then GRPO against "
+        "the competition's reward). Attach the dataset made from this folder (see README.md) as "
+        "`/kaggle/input/svg-agent`.",
+    ),
+    (
+        "code",
+        "# Offline install of svg-agent and its dependencies from the attached wheels\n"
+        "!pip install --no-index --find-links /kaggle/input/svg-agent/wheels 'svg-agent[train]' -q",
+    ),
+    (
+        "code",
+        "#| export\nimport shutil, sys\nSRC = '/kaggle/input/svg-agent'\nsys.path.insert(0, SRC)\n"
+        "from submission import Model  # loads config.json, the model and the adapter from SRC",
+    ),
+    (
+        "code",
+        "# Local check before submitting: three descriptions through the same Model\n"
+        "import time\nfrom svg_agent.constraints import validate\nm = Model()\nprint('load error:', m.load_error)\n"
+        "for d in ['a purple forest at dusk', 'crimson rectangles forming a chaotic grid', 'gray wool coat with a faux fur collar']:\n"
+        "    t = time.time(); svg = m.predict(d)\n"
+        "    print(d, round(time.time() - t, 1), 's', len(svg.encode()), 'bytes, valid:', validate(svg).valid)",
+    ),
+    (
+        "code",
+        "# The competition's harness (present in the competition environment)\n"
+        "import kaggle_evaluation\nkaggle_evaluation.test(Model)",
+    ),
 ]
 
 README_MD = """# svg-agent Kaggle package
@@ -202,8 +227,16 @@ Steps:
 """
 
 
-def export(out_dir: str | Path, adapter: str | None = None, model: str | None = None, time_budget: float = 60.0,
-           n: int = 8, copy_model: bool = True, vectorizer: str | None = None, extra: dict | None = None) -> dict:
+def export(
+    out_dir: str | Path,
+    adapter: str | None = None,
+    model: str | None = None,
+    time_budget: float = 60.0,
+    n: int = 8,
+    copy_model: bool = True,
+    vectorizer: str | None = None,
+    extra: dict | None = None,
+) -> dict:
     """Write the package folder; returns its config. With no adapter, the best the project has."""
     from svg_agent.app.policy import resolve_model
     from svg_agent.app.rundir import RunDir, find_adapter
@@ -212,8 +245,17 @@ def export(out_dir: str | Path, adapter: str | None = None, model: str | None = 
     out.mkdir(parents=True, exist_ok=True)
     if adapter is None:
         adapter = best_local_adapter()
-    config: dict = {"model": model, "prompt_format": "auto", "n": n, "batch_size": min(n, 4), "time_budget": time_budget,
-                    "max_new_tokens": 512, "temperature": 1.0, "top_p": 0.95, "ocr_backend": "rapidocr"}
+    config: dict = {
+        "model": model,
+        "prompt_format": "auto",
+        "n": n,
+        "batch_size": min(n, 4),
+        "time_budget": time_budget,
+        "max_new_tokens": 512,
+        "temperature": 1.0,
+        "top_p": 0.95,
+        "ocr_backend": "rapidocr",
+    }
     if adapter:
         src = find_adapter(adapter)
         run = RunDir.of(src)
@@ -230,8 +272,10 @@ def export(out_dir: str | Path, adapter: str | None = None, model: str | None = 
     if copy_model:
         folder = Path(resolve_model(config["model"]))
         if not folder.exists():
-            raise InputError(f"model {config['model']} is not a local folder; export on a machine that has it, "
-                             "or pass --no-copy-model and attach the weights on Kaggle")
+            raise InputError(
+                f"model {config['model']} is not a local folder; export on a machine that has it, "
+                "or pass --no-copy-model and attach the weights on Kaggle"
+            )
         if (out / "model").exists():
             shutil.rmtree(out / "model")
         shutil.copytree(folder, out / "model")
@@ -242,9 +286,12 @@ def export(out_dir: str | Path, adapter: str | None = None, model: str | None = 
     (out / "config.json").write_text(json.dumps(config, indent=1))
     (out / "submission.py").write_text(SUBMISSION_PY.format(safe=safe_svg()))
     (out / "notebook.ipynb").write_text(json.dumps(_notebook(), indent=1))
-    (out / "README.md").write_text(README_MD.format(
-        adapter_note="" if adapter else " (none: the base model, since no trained adapter was found)",
-        model_note="" if copy_model else " (not copied: config.json names where Kaggle will find it)"))
+    (out / "README.md").write_text(
+        README_MD.format(
+            adapter_note="" if adapter else " (none: the base model, since no trained adapter was found)",
+            model_note="" if copy_model else " (not copied: config.json names where Kaggle will find it)",
+        )
+    )
     return config
 
 
@@ -263,13 +310,20 @@ def _notebook() -> dict:
         if kind == "code":
             cell.update(execution_count=None, outputs=[])
         cells.append(cell)
-    return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                                         "language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 # ---------------------------------------------------------------- check
 
-GATEWAY = r'''
+GATEWAY = r"""
 import csv, json, os, signal, sys, time
 out_dir, descriptions, result_path, limit = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 os.chdir(out_dir)
@@ -321,11 +375,16 @@ with open(os.path.join(out_dir, "submission.csv"), "w", newline="", encoding="ut
     w.writerow(["id", "svg"])
     w.writerows(answers)
 json.dump(report, open(result_path, "w"))
-'''
+"""
 
 
-def check(out_dir: str | Path, descriptions: str | Path, limit_s: float = PER_CALL_LIMIT_S, n: int | None = None,
-          env: dict | None = None) -> dict:
+def check(
+    out_dir: str | Path,
+    descriptions: str | Path,
+    limit_s: float = PER_CALL_LIMIT_S,
+    n: int | None = None,
+    env: dict | None = None,
+) -> dict:
     """Run the gateway loop on the package in a fresh process; returns the report."""
     import csv
     import os
@@ -353,17 +412,31 @@ def check(out_dir: str | Path, descriptions: str | Path, limit_s: float = PER_CA
         child_env = dict(os.environ if env is None else env)
         child_env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, child_env.get("PYTHONPATH", "")) if p)
         t = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", GATEWAY, str(out), str(sub), str(result), str(limit_s)],
-                              capture_output=True, text=True, env=child_env)
+        proc = subprocess.run(
+            [sys.executable, "-c", GATEWAY, str(out), str(sub), str(result), str(limit_s)],
+            capture_output=True,
+            text=True,
+            env=child_env,
+        )
         wall = time.perf_counter() - t
         if not result.exists():
             tail = (proc.stderr or proc.stdout)[-2000:]
-            return {"ok": False, "failure": f"the gateway process failed (exit {proc.returncode}): {tail}", "calls": [],
-                    "wall_s": round(wall, 1)}
+            return {
+                "ok": False,
+                "failure": f"the gateway process failed (exit {proc.returncode}): {tail}",
+                "calls": [],
+                "wall_s": round(wall, 1),
+            }
         report = json.loads(result.read_text())
     secs = sorted(c["seconds"] for c in report["calls"])
     report.update(
-        ok=report["failure"] is None and len(report["calls"]) == len(rows), n=len(rows), wall_s=round(wall, 1),
-        submission=str(out / "submission.csv"), limit_s=limit_s,
-        seconds={"min": secs[0], "median": secs[len(secs) // 2], "max": secs[-1], "total": round(sum(secs), 1)} if secs else None)
+        ok=report["failure"] is None and len(report["calls"]) == len(rows),
+        n=len(rows),
+        wall_s=round(wall, 1),
+        submission=str(out / "submission.csv"),
+        limit_s=limit_s,
+        seconds={"min": secs[0], "median": secs[len(secs) // 2], "max": secs[-1], "total": round(sum(secs), 1)}
+        if secs
+        else None,
+    )
     return report

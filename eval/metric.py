@@ -20,13 +20,32 @@ from svg_agent.constraints import validate
 from svg_agent.defenses import description_seeds
 from svg_agent.errors import InputError
 
-COLUMNS = ["id", "valid", "bytes", "ocr", "aesthetic", "vqa", "score", "ocr_competition", "hidden_text",
-           "judge_faithfulness", "judge_vqa", "standin_faithfulness", "standin_quality", "offline_score", "substitutions",
-           "error"]
+COLUMNS = [
+    "id",
+    "valid",
+    "bytes",
+    "ocr",
+    "aesthetic",
+    "vqa",
+    "score",
+    "ocr_competition",
+    "hidden_text",
+    "judge_faithfulness",
+    "judge_vqa",
+    "standin_faithfulness",
+    "standin_quality",
+    "offline_score",
+    "substitutions",
+    "error",
+]
 
 
-def score_submission(svgs: str | Path, descriptions: str | Path | None = None, questions: str | Path | None = None,
-                     scorer: Scorer | None = None) -> tuple[list[dict], dict]:
+def score_submission(
+    svgs: str | Path,
+    descriptions: str | Path | None = None,
+    questions: str | Path | None = None,
+    scorer: Scorer | None = None,
+) -> tuple[list[dict], dict]:
     """Score every row of a submission file.
 
     Returns:
@@ -44,23 +63,48 @@ def score_submission(svgs: str | Path, descriptions: str | Path | None = None, q
     scorer = scorer or Scorer(ScorerConfig())
     rows = []
     ok = [i for i, r in enumerate(table) if validate(r["svg"] or "").valid]
-    records = scorer.score([table[i]["svg"] for i in ok], [desc.get(ids[i], "") for i in ok],
-                           seeds=[seeds[ids[i]] for i in ok], questions=[qmap.get(ids[i]) for i in ok], rule="submitted")
+    records = scorer.score(
+        [table[i]["svg"] for i in ok],
+        [desc.get(ids[i], "") for i in ok],
+        seeds=[seeds[ids[i]] for i in ok],
+        questions=[qmap.get(ids[i]) for i in ok],
+        rule="submitted",
+    )
     by_index = dict(zip(ok, records))
     for i, r in enumerate(table):
         rec = by_index.get(i)
         if rec is None:
-            rows.append({"id": ids[i], "valid": False, "bytes": len((r["svg"] or "").encode("utf-8", "surrogatepass")),
-                         "score": 0.0, "offline_score": 0.0, "error": validate(r["svg"] or "").summary})
+            rows.append(
+                {
+                    "id": ids[i],
+                    "valid": False,
+                    "bytes": len((r["svg"] or "").encode("utf-8", "surrogatepass")),
+                    "score": 0.0,
+                    "offline_score": 0.0,
+                    "error": validate(r["svg"] or "").summary,
+                }
+            )
             continue
-        rows.append({
-            "id": ids[i], "valid": rec.valid, "bytes": rec.bytes, "ocr": rec.ocr_competition,
-            "aesthetic": rec.aesthetic, "vqa": rec.vqa, "score": rec.metric, "ocr_competition": rec.ocr_competition,
-            "hidden_text": rec.hidden_text, "judge_faithfulness": rec.judge_faithfulness, "judge_vqa": rec.judge_vqa,
-            "standin_faithfulness": rec.standin_faithfulness,
-            "standin_quality": rec.standin_quality, "offline_score": rec.components.get("combined"),
-            "substitutions": "; ".join(rec.substitutions), "error": rec.error,
-        })
+        rows.append(
+            {
+                "id": ids[i],
+                "valid": rec.valid,
+                "bytes": rec.bytes,
+                "ocr": rec.ocr_competition,
+                "aesthetic": rec.aesthetic,
+                "vqa": rec.vqa,
+                "score": rec.metric,
+                "ocr_competition": rec.ocr_competition,
+                "hidden_text": rec.hidden_text,
+                "judge_faithfulness": rec.judge_faithfulness,
+                "judge_vqa": rec.judge_vqa,
+                "standin_faithfulness": rec.standin_faithfulness,
+                "standin_quality": rec.standin_quality,
+                "offline_score": rec.components.get("combined"),
+                "substitutions": "; ".join(rec.substitutions),
+                "error": rec.error,
+            }
+        )
     metric = [r["score"] for r in rows if r.get("score") is not None]
     summary = {
         "n": len(rows),
@@ -85,7 +129,10 @@ def summary_text(summary: dict) -> str:
     if summary["score_mean"] is not None:
         head = f"score {summary['score_mean']:.4f} (competition metric)"
     else:
-        head = ("score: n/a (no VQA and aesthetic model configured); "
-                f"offline stand-in mean {summary['offline_score_mean']:.4f}, not the competition metric")
+        head = (
+            "score: n/a (no VQA and aesthetic model configured); "
+            f"offline stand-in mean {summary['offline_score_mean']:.4f}, not the competition metric"
+        )
     return f"{head}; {summary['valid']}/{summary['n']} valid, {summary['hidden_text']} with hidden text; " + json.dumps(
-        {"substitutions": summary["substitutions"]})
+        {"substitutions": summary["substitutions"]}
+    )

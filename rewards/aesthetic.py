@@ -26,7 +26,9 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise ConfigError("the aesthetic scorer needs torch: pip install -c constraints.txt 'svg-agent[rewards]'") from None
+        raise ConfigError(
+            "the aesthetic scorer needs torch: pip install -c constraints.txt 'svg-agent[rewards]'"
+        ) from None
     return torch
 
 
@@ -38,8 +40,14 @@ def make_head(input_size: int = 768):
         def __init__(self):
             super().__init__()
             self.layers = nn.Sequential(
-                nn.Linear(input_size, 1024), nn.Dropout(0.2), nn.Linear(1024, 128), nn.Dropout(0.2),
-                nn.Linear(128, 64), nn.Dropout(0.1), nn.Linear(64, 16), nn.Linear(16, 1),
+                nn.Linear(input_size, 1024),
+                nn.Dropout(0.2),
+                nn.Linear(1024, 128),
+                nn.Dropout(0.2),
+                nn.Linear(128, 64),
+                nn.Dropout(0.1),
+                nn.Linear(64, 16),
+                nn.Linear(16, 1),
             )
 
         def forward(self, x):
@@ -76,8 +84,16 @@ class AestheticScorer:
         model, preprocess: an already built open_clip model and its image transform (tests).
     """
 
-    def __init__(self, clip_model: str = "ViT-L-14", clip_pretrained: str = "openai", head_path: str | Path = HEAD_PATH,
-                 device: str | None = None, batch_size: int = 16, model=None, preprocess=None):
+    def __init__(
+        self,
+        clip_model: str = "ViT-L-14",
+        clip_pretrained: str = "openai",
+        head_path: str | Path = HEAD_PATH,
+        device: str | None = None,
+        batch_size: int = 16,
+        model=None,
+        preprocess=None,
+    ):
         self.clip_model, self.clip_pretrained = clip_model, clip_pretrained
         self.head_path, self.batch_size = head_path, batch_size
         self.device = device
@@ -94,10 +110,18 @@ class AestheticScorer:
             import open_clip
 
             pretrained = self.clip_pretrained
-            if pretrained and ("/" in pretrained or pretrained.endswith((".pt", ".bin", ".safetensors"))) and not Path(pretrained).exists():
-                raise ConfigError(f"CLIP checkpoint not found: {pretrained}; pass clip_pretrained= a local file or 'openai'")
+            if (
+                pretrained
+                and ("/" in pretrained or pretrained.endswith((".pt", ".bin", ".safetensors")))
+                and not Path(pretrained).exists()
+            ):
+                raise ConfigError(
+                    f"CLIP checkpoint not found: {pretrained}; pass clip_pretrained= a local file or 'openai'"
+                )
             try:
-                self._model, _, self._preprocess = open_clip.create_model_and_transforms(self.clip_model, pretrained=pretrained)
+                self._model, _, self._preprocess = open_clip.create_model_and_transforms(
+                    self.clip_model, pretrained=pretrained
+                )
             except RuntimeError as exc:
                 raise ConfigError(f"could not load CLIP {self.clip_model} ({pretrained}): {str(exc)[:200]}") from None
         if self._head is None:
@@ -117,7 +141,10 @@ class AestheticScorer:
         out = []
         with torch.no_grad():
             for i in range(0, len(images), self.batch_size):
-                batch = [Image.fromarray(np.asarray(im)) if not isinstance(im, Image.Image) else im for im in images[i:i + self.batch_size]]
+                batch = [
+                    Image.fromarray(np.asarray(im)) if not isinstance(im, Image.Image) else im
+                    for im in images[i : i + self.batch_size]
+                ]
                 x = torch.stack([self._preprocess(im.convert("RGB")) for im in batch]).to(self.device, self._dtype)
                 f = self._model.encode_image(x).float()
                 out.append((f / f.norm(dim=-1, keepdim=True)).cpu())

@@ -44,39 +44,131 @@ from .questions import _choices, _rng
 COLOR_FAMILY = {
     **{c: c for c in ATTRIBUTE_SLOTS["color"]},
     **{name: family for name, (_, family) in COLORS.items() if family},
-    "grey": "gray", "ash": "gray", "jet": "black",
+    "grey": "gray",
+    "ash": "gray",
+    "jet": "black",
 }
 MODIFIERS = {"dark", "light", "pale", "bright", "deep", "soft", "vivid", "pastel", "muted", "neon", "dusky", "faded"}
 SYNONYMS = {
     "object": {
         **{plural(v): v for v in ATTRIBUTE_SLOTS["object"] if v != "none"},
-        "dot": "circle", "dots": "circle", "disc": "circle", "stripes": "stripe", "checkered squares": "checkerboard",
-        "checkerboard pattern": "checkerboard", "waves": "wave", "lines": "line", "thread": "line", "threads": "line",
-        "boat": "sailboat", "boats": "sailboat", "sailing boat": "sailboat", "balloon": "hot air balloon",
-        "hot-air balloon": "hot air balloon", "balloons": "hot air balloon", "hut": "cabin", "cottage": "cabin",
-        "log cabin": "cabin", "cottages": "cabin", "tshirt": "t-shirt", "t shirt": "t-shirt", "tee": "t-shirt",
-        "blouse": "shirt", "trousers": "pants", "jeans": "pants", "dungarees": "overalls", "gown": "dress",
-        "hoodie": "sweater", "cardigan": "sweater", "jumper": "sweater", "blazer": "jacket", "cap": "hat",
-        "beanie": "hat", "sneaker": "sneakers", "boot": "boots", "handbag": "bag", "purse": "bag", "tote": "bag",
-        "scarves": "scarf", "dresses": "dress", "castle tower": "tower",
+        "dot": "circle",
+        "dots": "circle",
+        "disc": "circle",
+        "stripes": "stripe",
+        "checkered squares": "checkerboard",
+        "checkerboard pattern": "checkerboard",
+        "waves": "wave",
+        "lines": "line",
+        "thread": "line",
+        "threads": "line",
+        "boat": "sailboat",
+        "boats": "sailboat",
+        "sailing boat": "sailboat",
+        "balloon": "hot air balloon",
+        "hot-air balloon": "hot air balloon",
+        "balloons": "hot air balloon",
+        "hut": "cabin",
+        "cottage": "cabin",
+        "log cabin": "cabin",
+        "cottages": "cabin",
+        "tshirt": "t-shirt",
+        "t shirt": "t-shirt",
+        "tee": "t-shirt",
+        "blouse": "shirt",
+        "trousers": "pants",
+        "jeans": "pants",
+        "dungarees": "overalls",
+        "gown": "dress",
+        "hoodie": "sweater",
+        "cardigan": "sweater",
+        "jumper": "sweater",
+        "blazer": "jacket",
+        "cap": "hat",
+        "beanie": "hat",
+        "sneaker": "sneakers",
+        "boot": "boots",
+        "handbag": "bag",
+        "purse": "bag",
+        "tote": "bag",
+        "scarves": "scarf",
+        "dresses": "dress",
+        "castle tower": "tower",
     },
-    "terrain": {"mountain": "mountains", "peaks": "mountains", "mountain range": "mountains", "hill": "hills",
-                "ocean": "sea", "seas": "sea", "forests": "forest", "woods": "forest", "pines": "forest",
-                "pine forest": "forest", "dunes": "desert", "sand dunes": "desert", "deserts": "desert",
-                "plain": "field", "plains": "field", "meadow": "field", "wheat field": "field", "prairie": "field",
-                "grassland": "field", "fields": "field", "lagoon": "lake", "pond": "lake", "lakes": "lake",
-                "shore": "beach", "coast": "beach", "seashore": "beach", "stream": "river", "creek": "river"},
-    "time": {"sunrise": "dawn", "daybreak": "dawn", "morning": "noon", "midday": "noon", "daytime": "noon",
-             "afternoon": "noon", "sunset": "dusk", "evening": "dusk", "twilight": "dusk", "midnight": "night",
-             "nighttime": "night"},
+    "terrain": {
+        "mountain": "mountains",
+        "peaks": "mountains",
+        "mountain range": "mountains",
+        "hill": "hills",
+        "ocean": "sea",
+        "seas": "sea",
+        "forests": "forest",
+        "woods": "forest",
+        "pines": "forest",
+        "pine forest": "forest",
+        "dunes": "desert",
+        "sand dunes": "desert",
+        "deserts": "desert",
+        "plain": "field",
+        "plains": "field",
+        "meadow": "field",
+        "wheat field": "field",
+        "prairie": "field",
+        "grassland": "field",
+        "fields": "field",
+        "lagoon": "lake",
+        "pond": "lake",
+        "lakes": "lake",
+        "shore": "beach",
+        "coast": "beach",
+        "seashore": "beach",
+        "stream": "river",
+        "creek": "river",
+    },
+    "time": {
+        "sunrise": "dawn",
+        "daybreak": "dawn",
+        "morning": "noon",
+        "midday": "noon",
+        "daytime": "noon",
+        "afternoon": "noon",
+        "sunset": "dusk",
+        "evening": "dusk",
+        "twilight": "dusk",
+        "midnight": "night",
+        "nighttime": "night",
+    },
     "count": {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "single": "1", "a pair of": "2"},
-    "moon": {}, "clouds": {},
+    "moon": {},
+    "clouds": {},
 }
-SLOT_KIND = {"object": "object", "color": "color", "background": "color", "count": "count", "terrain": "setting",
-             "time": "time", "moon": "presence", "clouds": "presence"}
+SLOT_KIND = {
+    "object": "object",
+    "color": "color",
+    "background": "color",
+    "count": "count",
+    "terrain": "setting",
+    "time": "time",
+    "moon": "presence",
+    "clouds": "presence",
+}
 KINDS = ["object", "color", "count", "setting", "time", "presence"]
-_BACKDROP = {"background", "backdrop", "sky", "ground", "water", "sea", "ocean", "hills", "mountains", "forest",
-             "desert", "grass", "field", "land"}
+_BACKDROP = {
+    "background",
+    "backdrop",
+    "sky",
+    "ground",
+    "water",
+    "sea",
+    "ocean",
+    "hills",
+    "mountains",
+    "forest",
+    "desert",
+    "grass",
+    "field",
+    "land",
+}
 
 
 def value_of(slot: str, text: str) -> str | None:
@@ -169,7 +261,7 @@ def _find(slot: str, words: list[str]) -> tuple[int, str] | None:
     """The first phrase of one to three words that names a value of `slot`: (index, value)."""
     for i in range(len(words)):
         for n in (3, 2, 1):
-            v = value_of(slot, " ".join(words[i:i + n])) if i + n <= len(words) else None
+            v = value_of(slot, " ".join(words[i : i + n])) if i + n <= len(words) else None
             if v:
                 return i, v
     return None
@@ -194,7 +286,7 @@ def judge_questions(description: str, max_questions: int = 4) -> list[dict]:
         colour = value_of("color", w)
         if not colour:
             continue
-        after = [x for x in words[i + 1:i + 4] if x not in MODIFIERS and x not in ("and", "colored")]
+        after = [x for x in words[i + 1 : i + 4] if x not in MODIFIERS and x not in ("and", "colored")]
         if not after:
             continue
         if after[0] in ("background", "backdrop"):
@@ -202,14 +294,16 @@ def judge_questions(description: str, max_questions: int = 4) -> list[dict]:
             out.append(_mc(q, colour, [c for c in ATTRIBUTE_SLOTS["background"] if c != colour], rng))
             continue
         noun = _find("object", after[:2])
-        if noun and not any(x["question"].startswith("What color is the") and "background" not in x["question"] for x in out):
+        if noun and not any(
+            x["question"].startswith("What color is the") and "background" not in x["question"] for x in out
+        ):
             name = after[noun[0]]
             q = f"What color {'are' if name.endswith('s') and name != 'dress' else 'is'} the {name}?"
             out.append(_mc(q, colour, ATTRIBUTE_SLOTS["color"], rng))
     for i, w in enumerate(words[:-1]):
         n = value_of("count", w)
-        if n and _find("object", words[i + 1:i + 3]):
-            noun = next(x for x in words[i + 1:i + 3] if value_of("object", x))
+        if n and _find("object", words[i + 1 : i + 3]):
+            noun = next(x for x in words[i + 1 : i + 3] if value_of("object", x))
             out.append(_mc(f"How many {noun} are there?", n, ATTRIBUTE_SLOTS["count"], rng))
             break
     terrain = _find("terrain", words)
@@ -223,8 +317,13 @@ def judge_questions(description: str, max_questions: int = 4) -> list[dict]:
     if re.search(r"\bmoon(lit)?\b", description.lower()):
         out.append({"question": "Is there a moon?", "choices": ["yes", "no"], "answer": "yes"})
     if obj and len(out) < max_questions:
-        out.append({"question": f"Is there {'an' if obj[1][0] in 'aeiou' else 'a'} {obj[1]} in the image?",
-                    "choices": ["yes", "no"], "answer": "yes"})
+        out.append(
+            {
+                "question": f"Is there {'an' if obj[1][0] in 'aeiou' else 'a'} {obj[1]} in the image?",
+                "choices": ["yes", "no"],
+                "answer": "yes",
+            }
+        )
     return out[:max_questions]
 
 
@@ -273,7 +372,11 @@ class JudgeAnswers:
     def by_kind(self) -> dict[str, float]:
         out = {}
         for kind in KINDS:
-            vals = [max(0.0, (p - 1 / k) / (1 - 1 / k)) for p, k, kk in zip(self.p_correct, self.n_choices, self.kinds) if kk == kind]
+            vals = [
+                max(0.0, (p - 1 / k) / (1 - 1 / k))
+                for p, k, kk in zip(self.p_correct, self.n_choices, self.kinds)
+                if kk == kind
+            ]
             if vals:
                 out[f"judge_{kind}"] = float(np.mean(vals))
         return out
@@ -297,4 +400,6 @@ def answer(slot_probs: dict[str, np.ndarray], questions) -> JudgeAnswers:
 
 def answerable(questions) -> list[dict]:
     """The questions the judge can route."""
-    return [q for q in questions or [] if route(q["question"], q["choices"]) is not None and q["answer"] in q["choices"]]
+    return [
+        q for q in questions or [] if route(q["question"], q["choices"]) is not None and q["answer"] in q["choices"]
+    ]

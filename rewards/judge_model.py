@@ -85,7 +85,7 @@ def _jitter_colors(svg: str, rng: random.Random, amount: int = 14) -> str:
         c = m.group(0).lower()
         if c not in moved:
             full = "#" + "".join(ch * 2 for ch in c[1:]) if len(c) == 4 else c
-            rgb = [min(255, max(0, int(full[i:i + 2], 16) + rng.randint(-amount, amount))) for i in (1, 3, 5)]
+            rgb = [min(255, max(0, int(full[i : i + 2], 16) + rng.randint(-amount, amount))) for i in (1, 3, 5)]
             moved[c] = "#%02x%02x%02x" % tuple(rgb)
         return moved[c]
 
@@ -104,19 +104,30 @@ def junk_svg(rng: random.Random) -> str | None:
         return None
     if kind == "blank":  # dark and white canvases often: a black one is a picture of nothing, not a night
         v = rng.random()
-        fill = ("#%02x%02x%02x" % tuple(rng.randint(0, 40) for _ in range(3)) if v < 0.4 else
-                "#%02x%02x%02x" % tuple(rng.randint(215, 255) for _ in range(3)) if v < 0.6 else _color(rng))
+        fill = (
+            "#%02x%02x%02x" % tuple(rng.randint(0, 40) for _ in range(3))
+            if v < 0.4
+            else "#%02x%02x%02x" % tuple(rng.randint(215, 255) for _ in range(3))
+            if v < 0.6
+            else _color(rng)
+        )
         return f'<svg {ns}><rect width="384" height="384" fill="{fill}"/></svg>'
     if kind == "gradient":
-        return (f'<svg {ns}><defs><linearGradient id="g" x1="0" y1="0" x2="{rng.choice([0, 1])}" y2="1"><stop offset="0" stop-color="{_color(rng)}"/>'
-                f'<stop offset="1" stop-color="{_color(rng)}"/></linearGradient></defs><rect width="384" height="384" fill="url(#g)"/></svg>')
+        return (
+            f'<svg {ns}><defs><linearGradient id="g" x1="0" y1="0" x2="{rng.choice([0, 1])}" y2="1"><stop offset="0" stop-color="{_color(rng)}"/>'
+            f'<stop offset="1" stop-color="{_color(rng)}"/></linearGradient></defs><rect width="384" height="384" fill="url(#g)"/></svg>'
+        )
     parts = [f'<svg {ns}><rect width="384" height="384" fill="{_color(rng)}"/>']
     for _ in range(rng.randint(3, 14)):
         c = _color(rng)
         if rng.random() < 0.4:
-            parts.append(f'<circle cx="{rng.randint(0, 384)}" cy="{rng.randint(0, 384)}" r="{rng.randint(8, 110)}" fill="{c}"/>')
+            parts.append(
+                f'<circle cx="{rng.randint(0, 384)}" cy="{rng.randint(0, 384)}" r="{rng.randint(8, 110)}" fill="{c}"/>'
+            )
         elif rng.random() < 0.3:
-            parts.append(f'<rect x="{rng.randint(0, 340)}" y="{rng.randint(0, 340)}" width="{rng.randint(10, 200)}" height="{rng.randint(10, 200)}" fill="{c}"/>')
+            parts.append(
+                f'<rect x="{rng.randint(0, 340)}" y="{rng.randint(0, 340)}" width="{rng.randint(10, 200)}" height="{rng.randint(10, 200)}" fill="{c}"/>'
+            )
         else:
             pts = " ".join(f"{rng.randint(0, 384)},{rng.randint(0, 384)}" for _ in range(rng.randint(3, 7)))
             parts.append(f'<polygon points="{pts}" fill="{c}"/>')
@@ -178,8 +189,15 @@ def build_training_set(config: JudgeConfig, progress: bool = True) -> tuple[np.n
         jobs.append((svg if svg is not None else _text_image(rng), rng.randint(0, 2**31 - 2), config.side))
         targets.append(targets_of(None))
     with ProcessPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as ex:
-        images = list(tqdm(ex.map(_prepare, jobs, chunksize=16), total=len(jobs), desc="judge: rendering the corpus",
-                           disable=not progress, unit="img"))
+        images = list(
+            tqdm(
+                ex.map(_prepare, jobs, chunksize=16),
+                total=len(jobs),
+                desc="judge: rendering the corpus",
+                disable=not progress,
+                unit="img",
+            )
+        )
     return np.stack(images), np.asarray(targets, np.int64)
 
 
@@ -187,16 +205,25 @@ def _net(side: int):
     import torch.nn as nn
 
     def block(cin, cout, stride=1):
-        return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout),
-                             nn.ReLU(inplace=True))
+        return nn.Sequential(
+            nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+        )
 
     class JudgeNet(nn.Module):
         def __init__(self):
             super().__init__()
             # Above 64 px the first convolution strides, so the rest runs at side / 2 either way.
             first = [block(3, 24, 2)] if side > 64 else [block(3, 24), nn.MaxPool2d(2)]
-            self.trunk = nn.Sequential(*first, block(24, 48), nn.MaxPool2d(2), block(48, 64),
-                                       nn.MaxPool2d(2), block(64, 96), nn.MaxPool2d(2), block(96, 128))
+            self.trunk = nn.Sequential(
+                *first,
+                block(24, 48),
+                nn.MaxPool2d(2),
+                block(48, 64),
+                nn.MaxPool2d(2),
+                block(64, 96),
+                nn.MaxPool2d(2),
+                block(96, 128),
+            )
             self.mix = nn.Sequential(nn.Dropout(0.2), nn.Linear(256, 192), nn.ReLU(inplace=True))
             self.heads = nn.ModuleList(nn.Linear(192, len(ATTRIBUTE_SLOTS[s])) for s in SLOTS)
 
@@ -234,7 +261,9 @@ def _augment(x, g):
     theta[:, :, 2] = torch.empty(b, 2).uniform_(-0.08, 0.08, generator=g)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid, padding_mode="border", align_corners=False)
-    gain = torch.empty(b, 3, 1, 1).uniform_(0.95, 1.05, generator=g) * torch.empty(b, 1, 1, 1).uniform_(0.9, 1.1, generator=g)
+    gain = torch.empty(b, 3, 1, 1).uniform_(0.95, 1.05, generator=g) * torch.empty(b, 1, 1, 1).uniform_(
+        0.9, 1.1, generator=g
+    )
     return (x * 0.25 + 0.5) * gain * 4 - 2  # gain on [0, 1] pixels, back to the normalised scale
 
 
@@ -269,7 +298,7 @@ class Judge:
         images = list(images)
         with torch.no_grad():
             for i in range(0, len(images), batch_size):
-                x = _to_tensor(np.stack([shrink(im, self.side) for im in images[i:i + batch_size]]))
+                x = _to_tensor(np.stack([shrink(im, self.side) for im in images[i : i + batch_size]]))
                 probs = [torch.softmax(lg, 1).numpy() for lg in self.net(x)]
                 out.extend({s: probs[k][j] for k, s in enumerate(SLOTS)} for j in range(x.shape[0]))
         return out
@@ -287,8 +316,15 @@ class Judge:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        torch.save({"state_dict": self.net.state_dict(), "side": self.side, "slots": {s: ATTRIBUTE_SLOTS[s] for s in SLOTS},
-                    "meta": json.dumps(self.meta)}, tmp)
+        torch.save(
+            {
+                "state_dict": self.net.state_dict(),
+                "side": self.side,
+                "slots": {s: ATTRIBUTE_SLOTS[s] for s in SLOTS},
+                "meta": json.dumps(self.meta),
+            },
+            tmp,
+        )
         tmp.replace(path)
 
     @classmethod
@@ -299,10 +335,14 @@ class Judge:
         if p.is_dir():
             p = p / "judge.pt"
         if not p.exists():
-            raise InputError(f"no judge at {path}: train one with `svg-agent judge train`, or leave the judge setting at 'auto'")
+            raise InputError(
+                f"no judge at {path}: train one with `svg-agent judge train`, or leave the judge setting at 'auto'"
+            )
         blob = torch.load(p, map_location="cpu", weights_only=True)
         if blob["slots"] != {s: ATTRIBUTE_SLOTS[s] for s in SLOTS}:
-            raise InputError(f"{p} was trained for other slots than this corpus has: train it again (`svg-agent judge train`)")
+            raise InputError(
+                f"{p} was trained for other slots than this corpus has: train it again (`svg-agent judge train`)"
+            )
         net = _net(int(blob["side"]))
         net.load_state_dict(blob["state_dict"])
         return cls(net, int(blob["side"]), json.loads(blob["meta"]))
@@ -317,8 +357,10 @@ def accuracy(judge: Judge, scenes, seed: int = 1, flat: bool = False, images=Non
     from .judge import choice_probs, route
 
     if images is None:
-        images = [defend_main(render_image(flatten(s.svg) if flat else s.svg), np.random.RandomState(seed + i))
-                  for i, s in enumerate(scenes)]
+        images = [
+            defend_main(render_image(flatten(s.svg) if flat else s.svg), np.random.RandomState(seed + i))
+            for i, s in enumerate(scenes)
+        ]
     right, kinds = [], {}
     for probs, s in zip(judge.predict(images), scenes):
         for q in s.questions:
@@ -328,8 +370,11 @@ def accuracy(judge: Judge, scenes, seed: int = 1, flat: bool = False, images=Non
             ok = int(np.argmax(choice_probs(probs, r))) == q["choices"].index(q["answer"])
             right.append(ok)
             kinds.setdefault(r.kind, []).append(ok)
-    return {"accuracy": float(np.mean(right)) if right else None, "questions": len(right),
-            "by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(kinds.items())}}
+    return {
+        "accuracy": float(np.mean(right)) if right else None,
+        "questions": len(right),
+        "by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(kinds.items())},
+    }
 
 
 def train_judge(config: JudgeConfig | None = None, progress: bool = True, log=print) -> Judge:
@@ -356,7 +401,7 @@ def train_judge(config: JudgeConfig | None = None, progress: bool = True, log=pr
         for _epoch in range(config.epochs):
             order = torch.randperm(len(x_all), generator=g)
             for i in range(0, len(order), config.batch_size):
-                idx = order[i:i + config.batch_size]
+                idx = order[i : i + config.batch_size]
                 loss = _loss(net(_augment(x_all[idx], g)), y_all[idx])
                 opt.zero_grad()
                 loss.backward()
@@ -371,11 +416,20 @@ def train_judge(config: JudgeConfig | None = None, progress: bool = True, log=pr
         acc_flat = accuracy(judge, held, flat=True)
     finally:
         torch.set_num_threads(threads)
-    judge.meta = {"config": asdict(config), "corpus_version": corpus_version(), "train_images": int(len(images)),
-                  "seconds_data": round(t_data, 1), "seconds_total": round(time.time() - t0, 1),
-                  "heldout": acc, "heldout_flat": acc_flat, "stand_in": "judge (not PaliGemma)"}
-    log(f"judge: trained in {time.time() - t0:.0f} s on {len(images)} pictures; held-out accuracy "
-        f"{acc['accuracy']:.3f} (flat backdrops {acc_flat['accuracy']:.3f}) on {acc['questions']} questions")
+    judge.meta = {
+        "config": asdict(config),
+        "corpus_version": corpus_version(),
+        "train_images": int(len(images)),
+        "seconds_data": round(t_data, 1),
+        "seconds_total": round(time.time() - t0, 1),
+        "heldout": acc,
+        "heldout_flat": acc_flat,
+        "stand_in": "judge (not PaliGemma)",
+    }
+    log(
+        f"judge: trained in {time.time() - t0:.0f} s on {len(images)} pictures; held-out accuracy "
+        f"{acc['accuracy']:.3f} (flat backdrops {acc_flat['accuracy']:.3f}) on {acc['questions']} questions"
+    )
     return judge
 
 
@@ -383,8 +437,14 @@ def default_judge_path(config: JudgeConfig | None = None) -> Path:
     return cache_dir() / "judge" / (config or JudgeConfig()).key() / "judge.pt"
 
 
-def load_judge(path: str | Path | None = None, *, config: JudgeConfig | None = None, train: bool = True,
-               progress: bool = True, log=print) -> Judge:
+def load_judge(
+    path: str | Path | None = None,
+    *,
+    config: JudgeConfig | None = None,
+    train: bool = True,
+    progress: bool = True,
+    log=print,
+) -> Judge:
     """A saved judge (`path`; "auto" or None: $SVG_AGENT_JUDGE when set, else the cached default,
     trained now if it is missing and `train`).
 

@@ -139,7 +139,9 @@ class OcrResult:
     hidden_text: bool  # text the heavy defenses reveal that the light image hides
 
 
-def ocr_term(backend: OcrBackend, light_image: np.ndarray, heavy_image: np.ndarray, free_chars: int = FREE_CHARS) -> OcrResult:
+def ocr_term(
+    backend: OcrBackend, light_image: np.ndarray, heavy_image: np.ndarray, free_chars: int = FREE_CHARS
+) -> OcrResult:
     """Read both defended images and charge for the text in either.
 
     Args:

@@ -25,13 +25,82 @@ from svg_agent.errors import InputError
 from .standin import ACHROMATIC, COLORS, SHAPES
 
 SUBJECTS = {
-    "landscape": ["forest", "mountain", "mountains", "lake", "river", "ocean", "sea", "beach", "desert", "field",
-                  "meadow", "valley", "canyon", "island", "waterfall", "sky", "cliff", "hill", "hills", "sunset",
-                  "sunrise", "lighthouse", "city", "skyline", "village", "garden", "park", "road", "bridge"],
-    "fashion": ["coat", "dress", "shirt", "scarf", "hat", "jacket", "skirt", "trousers", "pants", "boots",
-                "shoes", "sweater", "gloves", "overalls", "cape", "vest", "tie", "belt", "bag", "umbrella"],
-    "object": ["house", "tree", "flower", "boat", "car", "cat", "dog", "bird", "fish", "clock", "lamp",
-               "chair", "table", "book", "cup", "kite", "balloon", "rocket", "castle", "tower", "cloud"],
+    "landscape": [
+        "forest",
+        "mountain",
+        "mountains",
+        "lake",
+        "river",
+        "ocean",
+        "sea",
+        "beach",
+        "desert",
+        "field",
+        "meadow",
+        "valley",
+        "canyon",
+        "island",
+        "waterfall",
+        "sky",
+        "cliff",
+        "hill",
+        "hills",
+        "sunset",
+        "sunrise",
+        "lighthouse",
+        "city",
+        "skyline",
+        "village",
+        "garden",
+        "park",
+        "road",
+        "bridge",
+    ],
+    "fashion": [
+        "coat",
+        "dress",
+        "shirt",
+        "scarf",
+        "hat",
+        "jacket",
+        "skirt",
+        "trousers",
+        "pants",
+        "boots",
+        "shoes",
+        "sweater",
+        "gloves",
+        "overalls",
+        "cape",
+        "vest",
+        "tie",
+        "belt",
+        "bag",
+        "umbrella",
+    ],
+    "object": [
+        "house",
+        "tree",
+        "flower",
+        "boat",
+        "car",
+        "cat",
+        "dog",
+        "bird",
+        "fish",
+        "clock",
+        "lamp",
+        "chair",
+        "table",
+        "book",
+        "cup",
+        "kite",
+        "balloon",
+        "rocket",
+        "castle",
+        "tower",
+        "cloud",
+    ],
     "abstract": ["pattern", "grid", "spiral", "shapes", "composition", "mosaic", "waves", "lines"],
 }
 TIMES = ["dawn", "sunrise", "morning", "noon", "afternoon", "dusk", "sunset", "twilight", "night", "midnight"]
@@ -93,13 +162,18 @@ def generate_questions(description: str, max_questions: int = 4) -> list[dict]:
     if subject:
         category = _ALL_SUBJECTS[subject]
         pool = [w for w in SUBJECTS[category] if _singular(w) == w]
-        out.append({"question": "What is the main subject of the image?",
-                    "choices": _choices(subject, pool, rng), "answer": subject})
+        out.append(
+            {
+                "question": "What is the main subject of the image?",
+                "choices": _choices(subject, pool, rng),
+                "answer": subject,
+            }
+        )
     # the colour of what follows a colour word: "purple forest", "gray wool coat" (-> coat)
     modifiers = ("dark", "light", "pale", "bright", "deep", "soft", "vivid", "pastel")
     for i, w in enumerate(words):
         if w in _COLOR_WORDS:
-            after = [x for x in words[i + 1:i + 4] if x not in _COLOR_WORDS and x not in _STOP and x not in modifiers]
+            after = [x for x in words[i + 1 : i + 4] if x not in _COLOR_WORDS and x not in _STOP and x not in modifiers]
             noun = next((x for x in after if _singular(x) in _ALL_SUBJECTS), after[0] if after else None)
             name = "gray" if w == "grey" else w
             if noun:
@@ -117,16 +191,26 @@ def generate_questions(description: str, max_questions: int = 4) -> list[dict]:
             break
     for i, w in enumerate(words):
         if w in NUMBERS and i + 1 < len(words):
-            noun = next((x for x in words[i + 1:] if x not in _COLOR_WORDS and x not in _STOP and x not in modifiers), words[i + 1])
+            noun = next(
+                (x for x in words[i + 1 :] if x not in _COLOR_WORDS and x not in _STOP and x not in modifiers),
+                words[i + 1],
+            )
             pool = [str(n) for n in range(1, 9)]
-            out.append({"question": f"How many {noun} are there?",
-                        "choices": _choices(str(NUMBERS[w]), pool, rng), "answer": str(NUMBERS[w])})
+            out.append(
+                {
+                    "question": f"How many {noun} are there?",
+                    "choices": _choices(str(NUMBERS[w]), pool, rng),
+                    "answer": str(NUMBERS[w]),
+                }
+            )
             break
     shapes = [w for w in words if w in SHAPES]
     if shapes:
         canon = SHAPES[shapes[0]]
         pool = ["circle", "square", "rectangle", "triangle", "star", "line"]
-        out.append({"question": "Which shape appears in the image?", "choices": _choices(canon, pool, rng), "answer": canon})
+        out.append(
+            {"question": "Which shape appears in the image?", "choices": _choices(canon, pool, rng), "answer": canon}
+        )
     if subject:
         out.append({"question": f"Is there a {subject} in the image?", "choices": ["yes", "no"], "answer": "yes"})
     if not out:
@@ -177,8 +261,14 @@ class LLMQuestionGenerator:
         model, tokenizer: already loaded objects (tests, or sharing the policy's model).
     """
 
-    def __init__(self, model_id: str = "google/gemma-3-1b-it", device: str | None = None, max_new_tokens: int = 384,
-                 model=None, tokenizer=None):
+    def __init__(
+        self,
+        model_id: str = "google/gemma-3-1b-it",
+        device: str | None = None,
+        max_new_tokens: int = 384,
+        model=None,
+        tokenizer=None,
+    ):
         self.model_id, self.device, self.max_new_tokens = model_id, device, max_new_tokens
         self.model, self.tokenizer = model, tokenizer
         self.last_reply = ""
@@ -195,7 +285,9 @@ class LLMQuestionGenerator:
                 self.tokenizer = AutoTokenizer.from_pretrained(self.model_id)
                 self.model = AutoModelForCausalLM.from_pretrained(self.model_id).to(self.device)
             except OSError as exc:
-                raise ConfigError(f"could not load the question model {self.model_id}: {str(exc).splitlines()[0][:200]}") from None
+                raise ConfigError(
+                    f"could not load the question model {self.model_id}: {str(exc).splitlines()[0][:200]}"
+                ) from None
         self.model.eval()
 
     def generate(self, description: str, max_questions: int = 4) -> list[dict]:
@@ -206,14 +298,15 @@ class LLMQuestionGenerator:
             self._load()
         text = LLM_INSTRUCTION.format(n=max_questions, description=description)
         if getattr(self.tokenizer, "chat_template", None):
-            ids = self.tokenizer.apply_chat_template([{"role": "user", "content": text}], add_generation_prompt=True,
-                                                     return_tensors="pt", return_dict=True)
+            ids = self.tokenizer.apply_chat_template(
+                [{"role": "user", "content": text}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+            )
         else:
             ids = self.tokenizer(text, return_tensors="pt")
         ids = {k: v.to(self.model.device) for k, v in ids.items()}
         with torch.no_grad():
             out = self.model.generate(**ids, max_new_tokens=self.max_new_tokens, do_sample=False)
-        self.last_reply = self.tokenizer.decode(out[0][ids["input_ids"].shape[-1]:], skip_special_tokens=True)
+        self.last_reply = self.tokenizer.decode(out[0][ids["input_ids"].shape[-1] :], skip_special_tokens=True)
         questions = parse_llm_questions(self.last_reply)[:max_questions]
         for q in generate_questions(description, max_questions):
             if len(questions) >= max_questions:

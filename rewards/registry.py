@@ -95,8 +95,9 @@ def _value(name: str, getter, record: ScoreRecord):
     return getter(record)
 
 
-def build_rewards(names: list[str], config: ScorerConfig | None = None, scorer: Scorer | None = None,
-                  to_svg=None) -> list:
+def build_rewards(
+    names: list[str], config: ScorerConfig | None = None, scorer: Scorer | None = None, to_svg=None
+) -> list:
     """Build only the named reward callables, sharing one scorer and one record cache.
 
     Args:

@@ -106,8 +106,15 @@ def scorer_config(settings, **overrides) -> ScorerConfig:
     """The ScorerConfig that a config's reward group (`svg_agent.settings.RewardSettings`) describes;
     the group's `clip` is the scorer's `aesthetic`."""
     r = RewardSettings.of(settings)
-    return ScorerConfig(ocr_backend=r.ocr_backend, aesthetic=r.clip, clip_model=r.clip_model, vqa=r.vqa,
-                        vqa_4bit=r.vqa_4bit, judge=r.judge, **overrides)
+    return ScorerConfig(
+        ocr_backend=r.ocr_backend,
+        aesthetic=r.clip,
+        clip_model=r.clip_model,
+        vqa=r.vqa,
+        vqa_4bit=r.vqa_4bit,
+        judge=r.judge,
+        **overrides,
+    )
 
 
 def description_seed(description: str) -> int:
@@ -125,8 +132,13 @@ class Scorer:
         judge: a `rewards.judge_model.Judge` to use instead of loading one from the config.
     """
 
-    def __init__(self, config: ScorerConfig | None = None, pool: RenderPool | None = None, ocr: OcrBackend | None = None,
-                 judge=None):
+    def __init__(
+        self,
+        config: ScorerConfig | None = None,
+        pool: RenderPool | None = None,
+        ocr: OcrBackend | None = None,
+        judge=None,
+    ):
         self.config = config or ScorerConfig()
         self._pool = pool
         self._ocr = ocr
@@ -161,7 +173,9 @@ class Scorer:
             self._judge = load_judge(self.config.judge)
         return self._judge if self.vqa_model is None else None
 
-    def score(self, completions, descriptions, *, seeds=None, questions=None, rule: str | None = None) -> list[ScoreRecord]:
+    def score(
+        self, completions, descriptions, *, seeds=None, questions=None, rule: str | None = None
+    ) -> list[ScoreRecord]:
         """Score completions against their descriptions.
 
         Each completion is first turned into the SVG it stands for (`select_svg`) under `rule`:
@@ -192,8 +206,18 @@ class Scorer:
         records: list[ScoreRecord] = []
         for item, desc in zip(completions, descriptions):
             sel = item if isinstance(item, Selection) else select_svg(item, rule, max_bytes=cfg.size.budget)
-            records.append(ScoreRecord(desc, sel.svg, sel.valid, sel.raw_valid, sel.bytes, size_factor(sel.bytes, cfg.size),
-                                       fallback=sel.fallback, error=sel.error))
+            records.append(
+                ScoreRecord(
+                    desc,
+                    sel.svg,
+                    sel.valid,
+                    sel.raw_valid,
+                    sel.bytes,
+                    size_factor(sel.bytes, cfg.size),
+                    fallback=sel.fallback,
+                    error=sel.error,
+                )
+            )
         todo = [i for i, r in enumerate(records) if r.valid]
         renders = self.pool.render_many([records[i].svg for i in todo], defend=True, seeds=[seeds[i] for i in todo])
         ok = [(i, r) for i, r in zip(todo, renders) if r.ok]
@@ -231,10 +255,14 @@ class Scorer:
             rec.components.update(judged.by_kind())
             rec.components["judge_questions"] = float(len(judged.p_correct))
             vqa = rec.judge_faithfulness
-            rec.substitutions.append("vqa <- judge_faithfulness" if vqa is not None else "vqa unknown: nothing the judge can check")
+            rec.substitutions.append(
+                "vqa <- judge_faithfulness" if vqa is not None else "vqa unknown: nothing the judge can check"
+            )
         elif vqa is None:
             vqa = st.standin_faithfulness
-            rec.substitutions.append("vqa <- standin_faithfulness" if vqa is not None else "vqa unknown: nothing the stand-in can check")
+            rec.substitutions.append(
+                "vqa <- standin_faithfulness" if vqa is not None else "vqa unknown: nothing the stand-in can check"
+            )
         aesthetic = rec.aesthetic
         if aesthetic is None:
             aesthetic = st.standin_quality

@@ -25,17 +25,49 @@ import numpy as np
 
 # Base colours as sRGB; prototypes at other lightness levels are derived in CIELAB.
 COLORS: dict[str, tuple[int, int, int]] = {
-    "red": (220, 30, 40), "crimson": (200, 20, 60), "scarlet": (240, 40, 20), "maroon": (128, 0, 0),
-    "burgundy": (128, 0, 32), "ruby": (190, 15, 60), "orange": (250, 140, 20), "amber": (255, 190, 0),
-    "coral": (255, 127, 80), "peach": (255, 200, 160), "salmon": (250, 128, 114), "yellow": (250, 220, 40),
-    "gold": (230, 180, 30), "golden": (230, 180, 30), "ochre": (204, 119, 34), "green": (40, 160, 60),
-    "emerald": (20, 160, 100), "lime": (150, 220, 40), "olive": (128, 128, 0), "mint": (160, 230, 190),
-    "teal": (0, 128, 128), "turquoise": (64, 224, 208), "cyan": (0, 200, 220), "aqua": (0, 210, 230),
-    "blue": (35, 105, 215), "azure": (0, 127, 255), "sapphire": (15, 82, 186), "navy": (0, 0, 128),
-    "indigo": (75, 0, 130), "purple": (128, 40, 160), "violet": (140, 70, 200), "lavender": (180, 160, 230),
-    "plum": (142, 69, 133), "magenta": (230, 0, 200), "pink": (250, 150, 190), "rose": (230, 90, 130),
-    "brown": (130, 80, 40), "tan": (210, 180, 140), "beige": (230, 215, 180), "khaki": (195, 176, 145),
-    "cream": (250, 240, 210), "ivory": (250, 248, 230), "silver": (192, 192, 192),
+    "red": (220, 30, 40),
+    "crimson": (200, 20, 60),
+    "scarlet": (240, 40, 20),
+    "maroon": (128, 0, 0),
+    "burgundy": (128, 0, 32),
+    "ruby": (190, 15, 60),
+    "orange": (250, 140, 20),
+    "amber": (255, 190, 0),
+    "coral": (255, 127, 80),
+    "peach": (255, 200, 160),
+    "salmon": (250, 128, 114),
+    "yellow": (250, 220, 40),
+    "gold": (230, 180, 30),
+    "golden": (230, 180, 30),
+    "ochre": (204, 119, 34),
+    "green": (40, 160, 60),
+    "emerald": (20, 160, 100),
+    "lime": (150, 220, 40),
+    "olive": (128, 128, 0),
+    "mint": (160, 230, 190),
+    "teal": (0, 128, 128),
+    "turquoise": (64, 224, 208),
+    "cyan": (0, 200, 220),
+    "aqua": (0, 210, 230),
+    "blue": (35, 105, 215),
+    "azure": (0, 127, 255),
+    "sapphire": (15, 82, 186),
+    "navy": (0, 0, 128),
+    "indigo": (75, 0, 130),
+    "purple": (128, 40, 160),
+    "violet": (140, 70, 200),
+    "lavender": (180, 160, 230),
+    "plum": (142, 69, 133),
+    "magenta": (230, 0, 200),
+    "pink": (250, 150, 190),
+    "rose": (230, 90, 130),
+    "brown": (130, 80, 40),
+    "tan": (210, 180, 140),
+    "beige": (230, 215, 180),
+    "khaki": (195, 176, 145),
+    "cream": (250, 240, 210),
+    "ivory": (250, 248, 230),
+    "silver": (192, 192, 192),
     "charcoal": (54, 69, 79),
 }
 ACHROMATIC = {"black": (0.0, 22.0), "white": (88.0, 100.0), "gray": (25.0, 86.0), "grey": (25.0, 86.0)}
@@ -43,12 +75,34 @@ DARK = {"dark", "deep", "dusky", "shadowy"}
 LIGHT = {"light", "pale", "pastel", "soft", "faded"}
 BRIGHT = {"bright", "vivid", "vibrant", "neon", "brilliant"}
 SHAPES = {
-    "circle": "circle", "circles": "circle", "circular": "circle", "dot": "circle", "dots": "circle",
-    "ring": "circle", "rings": "circle", "sun": "circle", "moon": "circle", "oval": "circle", "ovals": "circle",
-    "square": "square", "squares": "square", "rectangle": "rectangle", "rectangles": "rectangle",
-    "rectangular": "rectangle", "grid": "rectangle", "triangle": "triangle", "triangles": "triangle",
-    "triangular": "triangle", "pyramid": "triangle", "star": "star", "stars": "star",
-    "line": "line", "lines": "line", "stripe": "line", "stripes": "line", "striped": "line",
+    "circle": "circle",
+    "circles": "circle",
+    "circular": "circle",
+    "dot": "circle",
+    "dots": "circle",
+    "ring": "circle",
+    "rings": "circle",
+    "sun": "circle",
+    "moon": "circle",
+    "oval": "circle",
+    "ovals": "circle",
+    "square": "square",
+    "squares": "square",
+    "rectangle": "rectangle",
+    "rectangles": "rectangle",
+    "rectangular": "rectangle",
+    "grid": "rectangle",
+    "triangle": "triangle",
+    "triangles": "triangle",
+    "triangular": "triangle",
+    "pyramid": "triangle",
+    "star": "star",
+    "stars": "star",
+    "line": "line",
+    "lines": "line",
+    "stripe": "line",
+    "stripes": "line",
+    "striped": "line",
 }
 # A named colour scores 0 below 1 % of the image (edge pixels, JPEG noise) and 1 from 5 %.
 COVERAGE_FLOOR, COVERAGE_FULL = 0.01, 0.05
@@ -236,7 +290,9 @@ class StandinResult:
         if self.standin_colors:
             recall = float(np.mean([coverage_score(c) for c in self.standin_colors.values()]))
             precision = 1.0 if self.standin_color_precision is None else self.standin_color_precision
-            out["standin_color"] = recall * float(np.clip((precision - PRECISION_FLOOR) / (PRECISION_FULL - PRECISION_FLOOR), 0.0, 1.0))
+            out["standin_color"] = recall * float(
+                np.clip((precision - PRECISION_FLOOR) / (PRECISION_FULL - PRECISION_FLOOR), 0.0, 1.0)
+            )
         if self.standin_shapes:
             out["standin_shape"] = float(np.mean(list(self.standin_shapes.values())))
         if self.standin_questions:
@@ -244,7 +300,9 @@ class StandinResult:
         return out
 
 
-def _answer_question(question: str, choices: list[str], answer: str, lab, labels, shares, shapes: set[str]) -> float | None:
+def _answer_question(
+    question: str, choices: list[str], answer: str, lab, labels, shares, shapes: set[str]
+) -> float | None:
     """P(answer) for colour/shape questions the image can answer; None for the rest."""
     q = question.lower()
     if answer not in choices:

@@ -35,7 +35,9 @@ def format_prompt(question: str, choices: list[str]) -> str:
     return prompt
 
 
-def choice_probabilities(logits: np.ndarray, letter_tokens: list[tuple[int, int]], choices: list[str]) -> dict[str, float]:
+def choice_probabilities(
+    logits: np.ndarray, letter_tokens: list[tuple[int, int]], choices: list[str]
+) -> dict[str, float]:
     """Renormalised choice probabilities from one row of last-position logits.
 
     Args:
@@ -69,8 +71,14 @@ class PaliGemmaScorer:
         model, processor: already built objects (tests, or sharing one model).
     """
 
-    def __init__(self, model_id: str = "google/paligemma2-10b-mix-448", device: str | None = None,
-                 load_in_4bit: bool = False, model=None, processor=None):
+    def __init__(
+        self,
+        model_id: str = "google/paligemma2-10b-mix-448",
+        device: str | None = None,
+        load_in_4bit: bool = False,
+        model=None,
+        processor=None,
+    ):
         self.model_id, self.device, self.load_in_4bit = model_id, device, load_in_4bit
         self.model, self.processor = model, processor
         self.name = "paligemma"
@@ -84,7 +92,9 @@ class PaliGemmaScorer:
         if self.model is None:
             local = Path(self.model_id)
             if (self.model_id.startswith((".", "/")) or local.exists()) and not (local / "config.json").exists():
-                raise ConfigError(f"no PaliGemma model in {self.model_id} (config.json missing); pass a hub id or a saved folder")
+                raise ConfigError(
+                    f"no PaliGemma model in {self.model_id} (config.json missing); pass a hub id or a saved folder"
+                )
             kwargs = {}
             if self.load_in_4bit:
                 if self.device != "cuda":
@@ -92,15 +102,22 @@ class PaliGemmaScorer:
                 from transformers import BitsAndBytesConfig
 
                 kwargs["quantization_config"] = BitsAndBytesConfig(
-                    load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                    bnb_4bit_compute_dtype=torch.float16)
+                    load_in_4bit=True,
+                    bnb_4bit_quant_type="nf4",
+                    bnb_4bit_use_double_quant=True,
+                    bnb_4bit_compute_dtype=torch.float16,
+                )
             elif self.device == "cuda":
                 kwargs["dtype"] = torch.bfloat16
             try:
                 self.processor = AutoProcessor.from_pretrained(self.model_id)
-                self.model = PaliGemmaForConditionalGeneration.from_pretrained(self.model_id, low_cpu_mem_usage=True, **kwargs)
+                self.model = PaliGemmaForConditionalGeneration.from_pretrained(
+                    self.model_id, low_cpu_mem_usage=True, **kwargs
+                )
             except OSError as exc:
-                raise ConfigError(f"could not load PaliGemma from {self.model_id}: {str(exc).splitlines()[0][:200]}") from None
+                raise ConfigError(
+                    f"could not load PaliGemma from {self.model_id}: {str(exc).splitlines()[0][:200]}"
+                ) from None
             if not self.load_in_4bit:
                 self.model = self.model.to(self.device)
         self.model.eval()
@@ -112,8 +129,13 @@ class PaliGemmaScorer:
 
     def _letter_tokens(self, n: int) -> list[tuple[int, int]]:
         tok = self.processor.tokenizer
-        return [(tok.encode(LETTERS[i], add_special_tokens=False)[0], tok.encode(" " + LETTERS[i], add_special_tokens=False)[0])
-                for i in range(n)]
+        return [
+            (
+                tok.encode(LETTERS[i], add_special_tokens=False)[0],
+                tok.encode(" " + LETTERS[i], add_special_tokens=False)[0],
+            )
+            for i in range(n)
+        ]
 
     def question_scores(self, image, questions: list[dict]) -> list[float]:
         """P(correct answer) per question, batched 4 at a time as the metric does."""
@@ -125,7 +147,7 @@ class PaliGemmaScorer:
         image = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
         scores: list[float] = []
         for i in range(0, len(questions), QUESTIONS_PER_BATCH):
-            batch = questions[i:i + QUESTIONS_PER_BATCH]
+            batch = questions[i : i + QUESTIONS_PER_BATCH]
             prompts = [format_prompt(q["question"], list(q["choices"])) for q in batch]
             inputs = self.processor(images=[image] * len(prompts), text=prompts, return_tensors="pt", padding="longest")
             inputs = self._to_model(inputs)

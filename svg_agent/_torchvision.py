@@ -58,5 +58,7 @@ def import_torch(needed_for: str, device: str | None = None, *, transformers: bo
         if transformers:
             import transformers as _  # noqa: F401
     except ImportError:
-        raise ConfigError(f"{needed_for} needs torch and transformers: pip install -c constraints.txt 'svg-agent[rewards]'") from None
+        raise ConfigError(
+            f"{needed_for} needs torch and transformers: pip install -c constraints.txt 'svg-agent[rewards]'"
+        ) from None
     return torch, device or ("cuda" if torch.cuda.is_available() else "cpu")

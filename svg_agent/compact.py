@@ -158,8 +158,15 @@ def parse_path(d: str) -> list[tuple[str, list[float]]]:
             last_ctrl = ("Q", x1, y1)
             cx, cy = p[0], p[1]
         elif up == "A":
-            p = [abs(args[0]), abs(args[1]), args[2], 1.0 if args[3] else 0.0,
-                 1.0 if args[4] else 0.0, args[5] + ox, args[6] + oy]
+            p = [
+                abs(args[0]),
+                abs(args[1]),
+                args[2],
+                1.0 if args[3] else 0.0,
+                1.0 if args[4] else 0.0,
+                args[5] + ox,
+                args[6] + oy,
+            ]
             segs.append(("A", p))
             cx, cy = p[5], p[6]
             last_ctrl = None
@@ -278,13 +285,35 @@ _HEX_RE = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _RGB_RE = re.compile(r"^rgb\(\s*([^,\s]+)[\s,]+([^,\s]+)[\s,]+([^,\s)]+)\s*\)$", re.I)
 # Named colours shorter than their hex form; the renderer knows them all.
 _SHORT_NAMES = {
-    "#f00": "red", "#d2b48c": "tan", "#000080": "navy", "#808000": "olive", "#800000": "maroon",
-    "#008080": "teal", "#808080": "gray", "#008000": "green", "#800080": "purple",
-    "#ffc0cb": "pink", "#dda0dd": "plum", "#ffa500": "orange", "#a52a2a": "brown",
-    "#fa8072": "salmon", "#fffafa": "snow", "#ff7f50": "coral", "#f5deb3": "wheat",
-    "#ffd700": "gold", "#4b0082": "indigo", "#da70d6": "orchid", "#c0c0c0": "silver",
-    "#ee82ee": "violet", "#cd853f": "peru", "#f0e68c": "khaki", "#f5f5dc": "beige",
-    "#a0522d": "sienna", "#f0ffff": "azure", "#faf0e6": "linen", "#fffff0": "ivory",
+    "#f00": "red",
+    "#d2b48c": "tan",
+    "#000080": "navy",
+    "#808000": "olive",
+    "#800000": "maroon",
+    "#008080": "teal",
+    "#808080": "gray",
+    "#008000": "green",
+    "#800080": "purple",
+    "#ffc0cb": "pink",
+    "#dda0dd": "plum",
+    "#ffa500": "orange",
+    "#a52a2a": "brown",
+    "#fa8072": "salmon",
+    "#fffafa": "snow",
+    "#ff7f50": "coral",
+    "#f5deb3": "wheat",
+    "#ffd700": "gold",
+    "#4b0082": "indigo",
+    "#da70d6": "orchid",
+    "#c0c0c0": "silver",
+    "#ee82ee": "violet",
+    "#cd853f": "peru",
+    "#f0e68c": "khaki",
+    "#f5f5dc": "beige",
+    "#a0522d": "sienna",
+    "#f0ffff": "azure",
+    "#faf0e6": "linen",
+    "#fffff0": "ivory",
 }
 
 

@@ -21,12 +21,38 @@ MAX_SVG_BYTES = 10_000
 
 COMMON_ATTRIBUTES = frozenset(
     {
-        "id", "clip-path", "clip-rule", "color", "color-interpolation",
-        "color-interpolation-filters", "color-rendering", "display", "fill", "fill-opacity",
-        "fill-rule", "filter", "flood-color", "flood-opacity", "lighting-color", "marker-end",
-        "marker-mid", "marker-start", "mask", "opacity", "paint-order", "stop-color",
-        "stop-opacity", "stroke", "stroke-dasharray", "stroke-dashoffset", "stroke-linecap",
-        "stroke-linejoin", "stroke-miterlimit", "stroke-opacity", "stroke-width", "transform",
+        "id",
+        "clip-path",
+        "clip-rule",
+        "color",
+        "color-interpolation",
+        "color-interpolation-filters",
+        "color-rendering",
+        "display",
+        "fill",
+        "fill-opacity",
+        "fill-rule",
+        "filter",
+        "flood-color",
+        "flood-opacity",
+        "lighting-color",
+        "marker-end",
+        "marker-mid",
+        "marker-start",
+        "mask",
+        "opacity",
+        "paint-order",
+        "stop-color",
+        "stop-opacity",
+        "stroke",
+        "stroke-dasharray",
+        "stroke-dashoffset",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-miterlimit",
+        "stroke-opacity",
+        "stroke-width",
+        "transform",
     }
 )
 
@@ -40,19 +66,25 @@ SCORER_ELEMENTS: dict[str, frozenset[str]] = {
     "symbol": frozenset({"viewBox", "x", "y", "width", "height"}),
     "use": frozenset({"x", "y", "width", "height", "href"}),
     "marker": frozenset(
-        {"viewBox", "preserveAspectRatio", "refX", "refY", "markerUnits", "markerWidth",
-         "markerHeight", "orient"}
+        {"viewBox", "preserveAspectRatio", "refX", "refY", "markerUnits", "markerWidth", "markerHeight", "orient"}
     ),
     "pattern": frozenset(
-        {"viewBox", "preserveAspectRatio", "x", "y", "width", "height", "patternUnits",
-         "patternContentUnits", "patternTransform", "href"}
+        {
+            "viewBox",
+            "preserveAspectRatio",
+            "x",
+            "y",
+            "width",
+            "height",
+            "patternUnits",
+            "patternContentUnits",
+            "patternTransform",
+            "href",
+        }
     ),
-    "linearGradient": frozenset(
-        {"x1", "x2", "y1", "y2", "gradientUnits", "gradientTransform", "spreadMethod", "href"}
-    ),
+    "linearGradient": frozenset({"x1", "x2", "y1", "y2", "gradientUnits", "gradientTransform", "spreadMethod", "href"}),
     "radialGradient": frozenset(
-        {"cx", "cy", "r", "fx", "fy", "fr", "gradientUnits", "gradientTransform",
-         "spreadMethod", "href"}
+        {"cx", "cy", "r", "fx", "fy", "fr", "gradientUnits", "gradientTransform", "spreadMethod", "href"}
     ),
     "stop": frozenset({"offset"}),
     "filter": frozenset({"x", "y", "width", "height", "filterUnits", "primitiveUnits"}),
@@ -72,15 +104,11 @@ SCORER_ELEMENTS: dict[str, frozenset[str]] = {
 GATEWAY_ELEMENTS: dict[str, frozenset[str]] = {
     **SCORER_ELEMENTS,
     "feColorMatrix": frozenset({"result", "in", "type", "values"}),
-    "feComposite": frozenset(
-        {"result", "style", "in", "in2", "operator", "k1", "k2", "k3", "k4"}
-    ),
+    "feComposite": frozenset({"result", "style", "in", "in2", "operator", "k1", "k2", "k3", "k4"}),
     "feGaussianBlur": frozenset({"result", "in", "stdDeviation", "edgeMode"}),
     "feMerge": frozenset({"result", "x", "y", "width", "height"}),
     "feMergeNode": frozenset({"result", "in"}),
-    "feTurbulence": frozenset(
-        {"result", "baseFrequency", "numOctaves", "seed", "stitchTiles", "type"}
-    ),
+    "feTurbulence": frozenset({"result", "baseFrequency", "numOctaves", "seed", "stitchTiles", "type"}),
 }
 
 
@@ -156,9 +184,7 @@ def validate(
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            errors.append(
-                Violation("encoding", f"not UTF-8 text (bad byte at offset {exc.start})")
-            )
+            errors.append(Violation("encoding", f"not UTF-8 text (bad byte at offset {exc.start})"))
     size = len(data)
     if size > max_bytes:
         errors.append(Violation("size", f"{size} bytes exceeds the limit of {max_bytes}"))
@@ -166,9 +192,7 @@ def validate(
         return ValidationResult(False, size, tuple(errors))
 
     try:
-        root = defused_etree.fromstring(
-            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
+        root = defused_etree.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         errors.append(Violation("parse", f"forbidden XML construct: {type(exc).__name__}"))
         return ValidationResult(False, size, tuple(errors))
@@ -193,19 +217,11 @@ def _check_tree(root, allowed: dict[str, frozenset[str]]) -> list[Violation]:
         for attr, value in element.attrib.items():
             name = local_name(attr)
             if tag in allowed and name not in own and name not in common:
-                errors.append(
-                    Violation(
-                        "attribute", f"disallowed attribute {name!r} on <{tag}>", tag, name
-                    )
-                )
+                errors.append(Violation("attribute", f"disallowed attribute {name!r} on <{tag}>", tag, name))
             if "data:" in value.lower():
-                errors.append(
-                    Violation("data-uri", f"embedded data in {name!r} on <{tag}>", tag, name)
-                )
+                errors.append(Violation("data-uri", f"embedded data in {name!r} on <{tag}>", tag, name))
             if ";base64" in value:
-                errors.append(
-                    Violation("base64", f"base64 content in {name!r} on <{tag}>", tag, name)
-                )
+                errors.append(Violation("base64", f"base64 content in {name!r} on <{tag}>", tag, name))
             if name == "href" and not value.startswith("#"):
                 errors.append(
                     Violation(

@@ -140,8 +140,12 @@ class _Worker:
 
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        cmd = [sys.executable, "-c", "import sys; from svg_agent.render import _worker_main; "
-               f"_worker_main({to_child_r}, {from_child_w}, {int(memory_mb)})"]
+        cmd = [
+            sys.executable,
+            "-c",
+            "import sys; from svg_agent.render import _worker_main; "
+            f"_worker_main({to_child_r}, {from_child_w}, {int(memory_mb)})",
+        ]
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
         self.proc = subprocess.Popen(cmd, pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, env=env)
         os.close(to_child_r)
@@ -190,7 +194,9 @@ class RenderPool:
         cache_items: renders kept in the content-hash cache.
     """
 
-    def __init__(self, workers: int | None = None, timeout: float = 10.0, memory_mb: int = 2048, cache_items: int = 1024):
+    def __init__(
+        self, workers: int | None = None, timeout: float = 10.0, memory_mb: int = 2048, cache_items: int = 1024
+    ):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.timeout = timeout
         self.memory_mb = memory_mb
@@ -238,7 +244,9 @@ class RenderPool:
         except TimeoutError:
             worker.kill()
             worker = self._spawn()
-            return RenderResult(False, error=f"render timed out after {self.timeout:g} s", seconds=time.perf_counter() - t0)
+            return RenderResult(
+                False, error=f"render timed out after {self.timeout:g} s", seconds=time.perf_counter() - t0
+            )
         except (EOFError, OSError, BrokenPipeError):
             worker.kill()
             code = worker.proc.returncode
@@ -261,7 +269,9 @@ class RenderPool:
             array.flags.writeable = False  # shared with the cache: copy before changing
         return RenderResult(True, payload["image"], payload.get("defended"), payload.get("ocr_image"), seconds=seconds)
 
-    def render_many(self, svgs, *, size: int = CANVAS, defend: bool = False, seeds=None, progress: bool = False) -> list[RenderResult]:
+    def render_many(
+        self, svgs, *, size: int = CANVAS, defend: bool = False, seeds=None, progress: bool = False
+    ) -> list[RenderResult]:
         """Render many SVGs in parallel; duplicates and cached SVGs are rendered once.
 
         Args:

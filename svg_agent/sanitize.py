@@ -85,7 +85,9 @@ def sanitize(raw: str | bytes, *, max_bytes: int = MAX_SVG_BYTES, gateway: bool 
             best = (tree, drawn, notes)
     if best is None:
         note = "no SVG found" if not candidates else "no drawable content survived sanitizing"
-        return SanitizeResult(FALLBACK_SVG, len(FALLBACK_SVG), raw_valid, extracted_valid, True, len(candidates), 0, None, (note,))
+        return SanitizeResult(
+            FALLBACK_SVG, len(FALLBACK_SVG), raw_valid, extracted_valid, True, len(candidates), 0, None, (note,)
+        )
     tree, _, notes = best
     svg, precision, pruned = fit_budget(tree, max_bytes)
     if pruned:
@@ -93,9 +95,13 @@ def sanitize(raw: str | bytes, *, max_bytes: int = MAX_SVG_BYTES, gateway: bool 
     result = validate(svg, max_bytes=max_bytes, gateway=gateway)
     if not result.valid:  # defensive: never hand out an invalid SVG
         notes.append("sanitized text failed validation: " + result.summary)
-        return SanitizeResult(FALLBACK_SVG, len(FALLBACK_SVG), raw_valid, extracted_valid, True, len(candidates), 0, None, _dedupe(notes))
+        return SanitizeResult(
+            FALLBACK_SVG, len(FALLBACK_SVG), raw_valid, extracted_valid, True, len(candidates), 0, None, _dedupe(notes)
+        )
     drawn = sum(1 for n in tree.iter() if n.tag in DRAWABLE)
-    return SanitizeResult(svg, result.bytes, raw_valid, extracted_valid, False, len(candidates), drawn, precision, _dedupe(notes))
+    return SanitizeResult(
+        svg, result.bytes, raw_valid, extracted_valid, False, len(candidates), drawn, precision, _dedupe(notes)
+    )
 
 
 def _dedupe(notes: list[str]) -> tuple[str, ...]:
@@ -107,8 +113,14 @@ def _dedupe(notes: list[str]) -> tuple[str, ...]:
 
 def _parse(text: str, notes: list[str], allowed: dict) -> Node | None:
     parser = etree.XMLParser(
-        recover=True, resolve_entities=False, no_network=True, load_dtd=False,
-        huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
+        recover=True,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
     )
     text = _DOCTYPE_RE.sub("", text)
     if not re.search(r"</svg\s*>\s*$", text, re.I):
@@ -337,7 +349,9 @@ def _has_background(root: Node, x: float, y: float, w: float, h: float) -> bool:
         return False
     fill = a.get("fill", "#000").strip().lower()
     opaque = all(number(a.get(k, "1")) in (None, 1.0) for k in ("opacity", "fill-opacity"))
-    return rx <= x and ry <= y and rx + rw >= x + w and ry + rh >= y + h and fill not in ("none", "transparent") and opaque
+    return (
+        rx <= x and ry <= y and rx + rw >= x + w and ry + rh >= y + h and fill not in ("none", "transparent") and opaque
+    )
 
 
 def _min_precision(root: Node) -> int:

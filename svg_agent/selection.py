@@ -56,12 +56,21 @@ def select_svg(text: str | bytes, rule: str = "extracted", max_bytes: int = MAX_
         from .sanitize import sanitize
 
         s = sanitize(text, max_bytes=max_bytes)
-        return Selection(s.svg, rule, not s.fallback, raw_valid, s.bytes, fallback=s.fallback,
-                         error="; ".join(s.notes) if s.fallback else None)
+        return Selection(
+            s.svg,
+            rule,
+            not s.fallback,
+            raw_valid,
+            s.bytes,
+            fallback=s.fallback,
+            error="; ".join(s.notes) if s.fallback else None,
+        )
     if rule == "submitted":
         svg = text if isinstance(text, str) else to_text(text)  # as it stands: no characters dropped
     else:
         found = extract_candidates(text, limit=1)
         svg = found[0] if found else ""
     verdict = validate(svg, max_bytes=max_bytes)
-    return Selection(svg, rule, verdict.valid, raw_valid, verdict.bytes, error=None if verdict.valid else verdict.summary)
+    return Selection(
+        svg, rule, verdict.valid, raw_valid, verdict.bytes, error=None if verdict.valid else verdict.summary
+    )

@@ -81,15 +81,18 @@ class Settings:
 class PolicySettings(Settings):
     """Which language model draws, with which adapter, in which precision and prompt format."""
 
-    model: str = setting("hub id, local folder, 'gemma3-270m-offline' or 'tiny-random-gemma3'",
-                         default="gemma3-270m-offline")
-    adapter: str | None = setting("a saved LoRA adapter: a training run's output_dir or its adapter/ folder",
-                                  default=None)
+    model: str = setting(
+        "hub id, local folder, 'gemma3-270m-offline' or 'tiny-random-gemma3'", default="gemma3-270m-offline"
+    )
+    adapter: str | None = setting(
+        "a saved LoRA adapter: a training run's output_dir or its adapter/ folder", default=None
+    )
     prompt_format: str = setting("auto (chat if the tokenizer has a chat template), chat or base", default="auto")
     dtype: str = setting("weights: float32, bfloat16, float16 or auto", default="float32")
     load_in_4bit: bool = setting("QLoRA: load the base model in 4-bit NF4 (CUDA, bitsandbytes)", default=False)
-    attn_implementation: str | None = setting("eager, sdpa or flash_attention_2 (default: transformers' choice)",
-                                              default=None)
+    attn_implementation: str | None = setting(
+        "eager, sdpa or flash_attention_2 (default: transformers' choice)", default=None
+    )
 
 
 @dataclass
@@ -97,24 +100,29 @@ class RewardSettings(Settings):
     """Which models the reward runs. A model left unset is replaced by its offline stand-in, named so."""
 
     ocr_backend: str | None = setting("rapidocr, tesseract or none", default="rapidocr")
-    clip: str | None = setting("CLIP weights for the real aesthetic term ('openai' or a checkpoint); none: stand-in",
-                               default=None)
+    clip: str | None = setting(
+        "CLIP weights for the real aesthetic term ('openai' or a checkpoint); none: stand-in", default=None
+    )
     clip_model: str = setting("open_clip architecture", default="ViT-L-14")
     vqa: str | None = setting("PaliGemma hub id or folder for the real VQA term; none: stand-in", default=None)
     vqa_4bit: bool = setting("load PaliGemma in 4-bit (CUDA)", default=False)
-    judge: str | None = setting("without vqa: the offline judge (a stand-in) that answers the questions: auto "
-                                "(cached, trained on first use), a saved judge, or none (the pixel stand-in)",
-                                default="auto")
+    judge: str | None = setting(
+        "without vqa: the offline judge (a stand-in) that answers the questions: auto "
+        "(cached, trained on first use), a saved judge, or none (the pixel stand-in)",
+        default="auto",
+    )
 
 
 @dataclass
 class DataSettings(Settings):
     """The (description, SVG) records a policy trains on."""
 
-    dataset: str = setting("'procedural' (generated scenes) or a JSON-lines file from `svg-agent build-dataset`",
-                           default="procedural")
+    dataset: str = setting(
+        "'procedural' (generated scenes) or a JSON-lines file from `svg-agent build-dataset`", default="procedural"
+    )
     dataset_size: int = setting("procedural records to generate", default=512)
     dataset_seed: int = setting("seed of the procedural generator", default=0)
-    procedural_flat: bool = setting("procedural backdrops in one colour instead of a gradient (fewer tokens)",
-                                    default=True)
+    procedural_flat: bool = setting(
+        "procedural backdrops in one colour instead of a gradient (fewer tokens)", default=True
+    )
     max_svg_tokens: int = setting("drop SFT records whose completion is longer than this many tokens", default=256)

@@ -27,16 +27,27 @@ TRANSFORM_ATTRS = frozenset({"transform", "gradientTransform", "patternTransform
 DRAWABLE = frozenset("path rect circle ellipse line polyline polygon use".split())
 # Inherited properties and their initial values: dropped when no ancestor set another value.
 INHERITED_DEFAULTS = {
-    "fill-opacity": "1", "stroke-opacity": "1", "stroke-width": "1", "fill-rule": "nonzero",
-    "clip-rule": "nonzero", "stroke-linecap": "butt", "stroke-linejoin": "miter",
-    "stroke-miterlimit": "4", "stroke": "none", "fill": "#000", "stroke-dashoffset": "0",
+    "fill-opacity": "1",
+    "stroke-opacity": "1",
+    "stroke-width": "1",
+    "fill-rule": "nonzero",
+    "clip-rule": "nonzero",
+    "stroke-linecap": "butt",
+    "stroke-linejoin": "miter",
+    "stroke-miterlimit": "4",
+    "stroke": "none",
+    "fill": "#000",
+    "stroke-dashoffset": "0",
     "stroke-dasharray": "none",
 }
 # Per-element attributes whose initial value means "not set" (not inherited).
 ELEMENT_DEFAULTS = {
-    "rect": {"x": "0", "y": "0"}, "circle": {"cx": "0", "cy": "0"},
-    "ellipse": {"cx": "0", "cy": "0"}, "line": {"x1": "0", "y1": "0", "x2": "0", "y2": "0"},
-    "use": {"x": "0", "y": "0"}, "linearGradient": {"spreadMethod": "pad"},
+    "rect": {"x": "0", "y": "0"},
+    "circle": {"cx": "0", "cy": "0"},
+    "ellipse": {"cx": "0", "cy": "0"},
+    "line": {"x1": "0", "y1": "0", "x2": "0", "y2": "0"},
+    "use": {"x": "0", "y": "0"},
+    "linearGradient": {"spreadMethod": "pad"},
     "radialGradient": {"spreadMethod": "pad"},
 }
 _LENGTH_RE = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:px|pt|pc|cm|mm|in|em|ex|%)\s*$")
@@ -80,9 +91,7 @@ def _fraction(value: str) -> float | None:
 
 
 def escape_attr(value: str) -> str:
-    return (
-        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def format_attr(tag: str, name: str, value: str, precision: int) -> str | None:

@@ -17,8 +17,11 @@ from svg_agent.errors import ConfigError  # noqa: E402
 from svg_agent.svgset import random_scene  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
-TINY = {"embed_dim": 768, "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32, "head_width": 32},
-        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1}}
+TINY = {
+    "embed_dim": 768,
+    "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32, "head_width": 32},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1},
+}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +79,9 @@ def test_loads_clip_from_a_local_checkpoint_and_plugs_into_the_scorer(tiny_clip,
 
 def test_missing_weights_are_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="CLIP checkpoint not found"):
-        AestheticScorer(clip_pretrained=str(tmp_path / "missing.pt"), device="cpu").score([np.zeros((8, 8, 3), np.uint8)])
+        AestheticScorer(clip_pretrained=str(tmp_path / "missing.pt"), device="cpu").score(
+            [np.zeros((8, 8, 3), np.uint8)]
+        )
     with pytest.raises(ConfigError, match="aesthetic head not found"):
         load_head(tmp_path / "nohead.pth")
 

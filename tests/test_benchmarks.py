@@ -41,8 +41,9 @@ def test_scripts_use_public_names_and_leave_sys_path_alone(script):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in OURS:
             private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
             assert not private, f"{script.name}:{node.lineno} imports private {private} from {node.module}"
-            assert not any(part.startswith("_") for part in node.module.split(".")[1:] if part != "_torchvision"), \
+            assert not any(part.startswith("_") for part in node.module.split(".")[1:] if part != "_torchvision"), (
                 f"{script.name}:{node.lineno} imports the private module {node.module}"
+            )
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             target = ast.unparse(node.func.value)
             assert target not in ("sys.path", "os.environ"), f"{script.name}:{node.lineno} changes {target}"
@@ -77,7 +78,12 @@ def test_the_svg_set_is_shared_and_deterministic():
 
 
 def test_a_script_runs_from_anywhere_with_the_package_installed(tmp_path):
-    res = subprocess.run([sys.executable, str(BENCH / "bench_core.py"), "--help"], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, str(BENCH / "bench_core.py"), "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     assert "--out" in res.stdout

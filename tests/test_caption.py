@@ -35,7 +35,9 @@ def test_dataset_from_captioned_images(tiny, tmp_path):
     folder.mkdir()
     rng = np.random.RandomState(1)
     for i in range(2):
-        Image.fromarray(np.kron(rng.randint(0, 256, (4, 4, 3)), np.ones((24, 24, 1))).astype(np.uint8)).save(folder / f"img{i}.png")
+        Image.fromarray(np.kron(rng.randint(0, 256, (4, 4, 3)), np.ones((24, 24, 1))).astype(np.uint8)).save(
+            folder / f"img{i}.png"
+        )
     out = tmp_path / "d.jsonl"
     assert build_dataset(out, source="images", images=folder, captioner=tiny, progress=False) == 2
     cap = Captioner(tiny, device="cpu")

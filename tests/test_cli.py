@@ -10,11 +10,29 @@ from reference_scorer import scorer_defend, scorer_render
 from svg_agent.app.cli import build_parser
 from svg_agent.svgset import NS, random_scene
 
-SUBCOMMANDS = ["validate", "sanitize", "render", "score", "judge", "vectorize", "build-dataset", "contact-sheet", "descriptions", "demo", "train", "generate", "kaggle", "benchmark", "serve"]
+SUBCOMMANDS = [
+    "validate",
+    "sanitize",
+    "render",
+    "score",
+    "judge",
+    "vectorize",
+    "build-dataset",
+    "contact-sheet",
+    "descriptions",
+    "demo",
+    "train",
+    "generate",
+    "kaggle",
+    "benchmark",
+    "serve",
+]
 
 
 def run(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "svg_agent", *args], capture_output=True, text=True, input=stdin, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "svg_agent", *args], capture_output=True, text=True, input=stdin, timeout=120
+    )
 
 
 @pytest.fixture
@@ -52,7 +70,14 @@ def test_validate_exit_codes_and_json(files):
 
 
 def test_usage_errors_exit_2_with_one_line_and_no_traceback(files, tmp_path):
-    for args in (["validate"], ["validate", str(tmp_path / "missing.svg")], ["validate", str(tmp_path)], ["render", str(files[0])], ["nosuch"], ["sanitize", str(files[0]), "--max-bytes", "10"]):
+    for args in (
+        ["validate"],
+        ["validate", str(tmp_path / "missing.svg")],
+        ["validate", str(tmp_path)],
+        ["render", str(files[0])],
+        ["nosuch"],
+        ["sanitize", str(files[0]), "--max-bytes", "10"],
+    ):
         out = run(*args)
         assert out.returncode == 2, (args, out.stderr)
         assert "Traceback" not in out.stderr
@@ -61,7 +86,10 @@ def test_usage_errors_exit_2_with_one_line_and_no_traceback(files, tmp_path):
 
 def test_generate_with_a_missing_model_or_adapter_exits_2_and_writes_nothing(tmp_path):
     out_svg = tmp_path / "x.svg"
-    for extra in (["--model", str(tmp_path / "no" / "such" / "folder")], ["--model", "tiny-random-gemma3", "--adapter", str(tmp_path / "no-run")]):
+    for extra in (
+        ["--model", str(tmp_path / "no" / "such" / "folder")],
+        ["--model", "tiny-random-gemma3", "--adapter", str(tmp_path / "no-run")],
+    ):
         out = run("generate", "a red circle", *extra, "-o", str(out_svg), "--ocr", "none")
         assert out.returncode == 2, out.stderr
         assert "does not exist" in out.stderr and "Traceback" not in out.stderr
@@ -69,7 +97,9 @@ def test_generate_with_a_missing_model_or_adapter_exits_2_and_writes_nothing(tmp
     from svg_agent.app.generate import GenerateConfig, Generator
 
     # the library call keeps its promise: never raise, answer with the stock drawing and say why
-    r = Generator(GenerateConfig(model=str(tmp_path / "no" / "such" / "folder"), ocr_backend=None)).generate("a red circle")
+    r = Generator(GenerateConfig(model=str(tmp_path / "no" / "such" / "folder"), ocr_backend=None)).generate(
+        "a red circle"
+    )
     assert r.fallback and "does not exist" in r.error and r.svg.startswith("<svg")
 
 
@@ -90,7 +120,9 @@ def test_render_and_defend_match_the_scorer(files, tmp_path):
     assert run("render", str(good), "-o", str(png)).returncode == 0
     ref = scorer_render(good.read_text())
     assert np.array_equal(np.asarray(Image.open(png)), np.asarray(ref))
-    assert run("render", str(good), "-o", str(dpng), "--defend", "--seed", "77", "--ocr-output", str(ocr)).returncode == 0
+    assert (
+        run("render", str(good), "-o", str(dpng), "--defend", "--seed", "77", "--ocr-output", str(ocr)).returncode == 0
+    )
     main, light = scorer_defend(ref, 77)
     assert np.array_equal(np.asarray(Image.open(dpng)), main)
     assert np.array_equal(np.asarray(Image.open(ocr)), light)
@@ -129,13 +161,15 @@ def test_score_a_submission_offline(tmp_path):
         w = csv.writer(f)
         w.writerow(["id", "svg"])
         w.writerow(["b", cabin])
-        w.writerow(["a", f'<svg {NS}><text>no</text></svg>'])
+        w.writerow(["a", f"<svg {NS}><text>no</text></svg>"])
         w.writerow(["c", hidden_text_svg()])
     desc = tmp_path / "train.csv"
     desc.write_text(f"id,description\nb,{cabin_desc}\na,a red circle\nc,a gray wall\n")
     q = tmp_path / "questions.csv"  # the judge was not taught forest colours: that question is left out
-    q.write_text('id,question,choices,answer\nb,"[""What color is the forest?"", ""What time of day is shown?""]",'
-                 '"[[""green"", ""purple""], [""noon"", ""night""]]","[""green"", ""night""]"\n')
+    q.write_text(
+        'id,question,choices,answer\nb,"[""What color is the forest?"", ""What time of day is shown?""]",'
+        '"[[""green"", ""purple""], [""noon"", ""night""]]","[""green"", ""night""]"\n'
+    )
     out = tmp_path / "scores.csv"
     res = run("score", "--svgs", str(sub), "--descriptions", str(desc), "--questions", str(q), "-o", str(out))
     assert res.returncode == 0, res.stderr
@@ -160,7 +194,9 @@ def test_score_with_a_missing_clip_checkpoint_names_the_problem(tmp_path):
 def test_vectorize_an_image_file(tmp_path):
     pytest.importorskip("sklearn")
     png = tmp_path / "in.png"
-    Image.fromarray(np.kron(np.random.RandomState(1).randint(0, 256, (6, 6, 3)), np.ones((32, 32, 1))).astype(np.uint8)).save(png)
+    Image.fromarray(
+        np.kron(np.random.RandomState(1).randint(0, 256, (6, 6, 3)), np.ones((32, 32, 1))).astype(np.uint8)
+    ).save(png)
     out = tmp_path / "out.svg"
     res = run("vectorize", str(png), "-o", str(out), "--max-bytes", "3000")
     assert res.returncode == 0, res.stderr

@@ -6,7 +6,15 @@ from svg_agent.compact import fmt, format_path, format_transform, join_numbers, 
 
 @pytest.mark.parametrize(
     "x, p, out",
-    [(0.5, 2, ".5"), (-0.5, 2, "-.5"), (10.0, 2, "10"), (1.23456, 2, "1.23"), (-0.001, 2, "0"), (1e9, 0, "1000000"), (float("nan"), 1, "0")],
+    [
+        (0.5, 2, ".5"),
+        (-0.5, 2, "-.5"),
+        (10.0, 2, "10"),
+        (1.23456, 2, "1.23"),
+        (-0.001, 2, "0"),
+        (1e9, 0, "1000000"),
+        (float("nan"), 1, "0"),
+    ],
 )
 def test_fmt(x, p, out):
     assert fmt(x, p) == out

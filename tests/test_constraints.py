@@ -21,8 +21,8 @@ def test_valid_drawing():
 @pytest.mark.parametrize(
     "svg, kind",
     [
-        (f'<svg {NS}><text>hi</text></svg>', "element"),
-        (f'<svg {NS}><script>alert(1)</script></svg>', "element"),
+        (f"<svg {NS}><text>hi</text></svg>", "element"),
+        (f"<svg {NS}><script>alert(1)</script></svg>", "element"),
         (f'<svg {NS}><rect width="1" height="1" style="fill:red"/></svg>', "attribute"),
         (f'<svg {NS}><rect width="1" height="1" onclick="x()"/></svg>', "attribute"),
         (f'<svg {NS}><rect width="1" height="1" fill="url(DATA:image/png,AAAA)"/></svg>', "data-uri"),
@@ -120,5 +120,5 @@ def test_verdict_agrees_with_reference_on_varied_inputs():
 
 
 def test_to_dict_is_json():
-    d = validate(f'<svg {NS}><text/></svg>').to_dict()
+    d = validate(f"<svg {NS}><text/></svg>").to_dict()
     assert json.loads(json.dumps(d))["errors"][0]["element"] == "text"

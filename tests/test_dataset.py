@@ -1,6 +1,5 @@
 """Dataset building: resumable JSON lines, traced images, contact sheets."""
 
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -38,7 +37,9 @@ def test_traced_images_and_errors(tmp_path):
     folder.mkdir()
     rng = np.random.RandomState(0)
     for name in ("red_barn.png", "blue-lake.jpg"):
-        Image.fromarray(np.kron(rng.randint(0, 256, (4, 4, 3)), np.ones((40, 40, 1))).astype(np.uint8)).save(folder / name)
+        Image.fromarray(np.kron(rng.randint(0, 256, (4, 4, 3)), np.ones((40, 40, 1))).astype(np.uint8)).save(
+            folder / name
+        )
     out = tmp_path / "t.jsonl"
     assert build_dataset(out, source="images", images=folder, progress=False) == 2
     recs = load_records(out)

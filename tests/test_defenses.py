@@ -40,7 +40,7 @@ def test_seeds_follow_sorted_ids_one_draw_each():
     rng = np.random.RandomState(0)
     expected = {k: rng.randint(0, np.iinfo(np.int32).max) for k in ["a", "b", "c"]}
     assert seeds == expected
-    assert description_seeds(["a"]) ["a"] == seeds["a"]
+    assert description_seeds(["a"])["a"] == seeds["a"]
     assert description_seeds(["b"])["b"] != seeds["b"]  # a seed depends on the whole id set
 
 

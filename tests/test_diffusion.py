@@ -19,7 +19,9 @@ def tiny_sd(tmp_path_factory):
 
 
 def test_draws_with_the_requested_size_seed_and_prompt(tiny_sd):
-    gen = ImageGenerator(DiffusionConfig(model=tiny_sd, steps=2, width=64, height=48, device="cpu", images_per_prompt=2))
+    gen = ImageGenerator(
+        DiffusionConfig(model=tiny_sd, steps=2, width=64, height=48, device="cpu", images_per_prompt=2)
+    )
     a = gen("a red barn", seed=1)
     assert len(a) == 2 and a[0].size == (64, 48)
     assert gen.last_prompt.startswith("a red barn, flat vector illustration")
@@ -55,8 +57,27 @@ def test_cli_vectorize_from_a_prompt(tiny_sd, tmp_path):
     from test_cli import run
 
     out, img = tmp_path / "o.svg", tmp_path / "o.png"
-    res = run("vectorize", "--prompt", "a red barn", "--model", tiny_sd, "--steps", "2", "--width", "64", "--height", "64",
-              "--scheduler", "ddim", "-o", str(out), "--save-image", str(img), "--max-bytes", "3000")
+    res = run(
+        "vectorize",
+        "--prompt",
+        "a red barn",
+        "--model",
+        tiny_sd,
+        "--steps",
+        "2",
+        "--width",
+        "64",
+        "--height",
+        "64",
+        "--scheduler",
+        "ddim",
+        "-o",
+        str(out),
+        "--save-image",
+        str(img),
+        "--max-bytes",
+        "3000",
+    )
     assert res.returncode == 0, res.stderr
     assert validate(out.read_text(), max_bytes=3000).valid and img.exists()
     both = run("vectorize", str(img), "--prompt", "x", "-o", str(out))
@@ -70,9 +91,16 @@ def test_dataset_from_descriptions_resumes(tiny_sd, tmp_path):
     lines.write_text("a red barn\na blue lake\na green hill\n")
     cfg = DiffusionConfig(model=tiny_sd, steps=2, width=64, height=64, device="cpu")
     whole, part = tmp_path / "whole.jsonl", tmp_path / "part.jsonl"
-    assert build_dataset(whole, source="descriptions", descriptions=lines, diffusion=cfg, max_bytes=3000, progress=False) == 3
+    assert (
+        build_dataset(whole, source="descriptions", descriptions=lines, diffusion=cfg, max_bytes=3000, progress=False)
+        == 3
+    )
     part.write_text(whole.read_text().splitlines(keepends=True)[0] + '{"id": "vec-0000')  # stopped mid-record
-    assert build_dataset(part, source="descriptions", descriptions=lines, diffusion=cfg, max_bytes=3000, progress=False) == 3
+    assert (
+        build_dataset(part, source="descriptions", descriptions=lines, diffusion=cfg, max_bytes=3000, progress=False)
+        == 3
+    )
+
     # identical records; only the folder the images were saved in is named after each file
     def norm(text):
         return text.replace("part_images", "X").replace("whole_images", "X")
@@ -86,7 +114,9 @@ def test_sdxl_with_its_refiner(tmp_path):
 
     base, refiner = tiny_sdxl(tmp_path / "sdxl")
     plain = ImageGenerator(DiffusionConfig(model=str(base), steps=4, width=64, height=64, device="cpu"))
-    refined = ImageGenerator(DiffusionConfig(model=str(base), refiner=str(refiner), steps=4, width=64, height=64, device="cpu"))
+    refined = ImageGenerator(
+        DiffusionConfig(model=str(base), refiner=str(refiner), steps=4, width=64, height=64, device="cpu")
+    )
     a, b, c = plain("a red barn", seed=2)[0], refined("a red barn", seed=2)[0], refined("a red barn", seed=2)[0]
     assert type(refined.refiner).__name__ == "StableDiffusionXLImg2ImgPipeline"
     assert a.size == b.size == (64, 64)
@@ -109,11 +139,16 @@ def test_house_style_lora_and_textual_inversion(tiny_sd, tmp_path):
     for name, p in pipe.unet.named_parameters():
         if "lora" in name:
             p.data.normal_(0, 0.5)  # a trained adapter is not the identity
-    StableDiffusionPipeline.save_lora_weights(tmp_path / "lora", unet_lora_layers=convert_state_dict_to_diffusers(
-        get_peft_model_state_dict(pipe.unet)), safe_serialization=True)
+    StableDiffusionPipeline.save_lora_weights(
+        tmp_path / "lora",
+        unet_lora_layers=convert_state_dict_to_diffusers(get_peft_model_state_dict(pipe.unet)),
+        safe_serialization=True,
+    )
     torch.save({"<house-style>": torch.randn(32)}, tmp_path / "style.bin")
 
-    common = dict(model=tiny_sd, steps=2, width=64, height=64, device="cpu", prompt_template="{description} <house-style>")
+    common = dict(
+        model=tiny_sd, steps=2, width=64, height=64, device="cpu", prompt_template="{description} <house-style>"
+    )
     plain = np.asarray(ImageGenerator(DiffusionConfig(**common))("a barn", seed=1)[0])
     lora = np.asarray(ImageGenerator(DiffusionConfig(**common, lora=str(tmp_path / "lora")))("a barn", seed=1)[0])
     ti_gen = ImageGenerator(DiffusionConfig(**common, textual_inversion=str(tmp_path / "style.bin")))
@@ -123,7 +158,9 @@ def test_house_style_lora_and_textual_inversion(tiny_sd, tmp_path):
 
 
 def test_missing_style_weights_are_a_clear_error(tiny_sd, tmp_path):
-    gen = ImageGenerator(DiffusionConfig(model=tiny_sd, steps=2, width=64, height=64, device="cpu", lora=str(tmp_path / "nope")))
+    gen = ImageGenerator(
+        DiffusionConfig(model=tiny_sd, steps=2, width=64, height=64, device="cpu", lora=str(tmp_path / "nope"))
+    )
     with pytest.raises(ConfigError, match="could not load the style weights"):
         gen("a barn")
 
@@ -132,14 +169,23 @@ def test_a_batch_keeps_the_best_trace_and_records_carry_images_and_questions(tin
     from rewards.questions import generate_questions
     from vectorize.dataset import build_dataset, load_records
 
-    pipe = VectorizerPipeline(DiffusionConfig(model=tiny_sd, steps=2, width=64, height=64, device="cpu", images_per_prompt=3))
+    pipe = VectorizerPipeline(
+        DiffusionConfig(model=tiny_sd, steps=2, width=64, height=64, device="cpu", images_per_prompt=3)
+    )
     out = pipe("a red barn", max_bytes=3_000, seed=4)
     assert validate(out.svg, max_bytes=3_000).valid
     lines = tmp_path / "d.txt"
     lines.write_text("a red barn at dusk\n")
     path = tmp_path / "ds.jsonl"
-    build_dataset(path, source="descriptions", descriptions=lines, progress=False, max_bytes=3_000, questions_fn=generate_questions,
-                  diffusion=DiffusionConfig(model=tiny_sd, steps=2, width=64, height=64, device="cpu"))
+    build_dataset(
+        path,
+        source="descriptions",
+        descriptions=lines,
+        progress=False,
+        max_bytes=3_000,
+        questions_fn=generate_questions,
+        diffusion=DiffusionConfig(model=tiny_sd, steps=2, width=64, height=64, device="cpu"),
+    )
     rec = load_records(path)[0]
     assert rec["questions"] == generate_questions("a red barn at dusk") and rec["image"].endswith("vec-000000.png")
     from PIL import Image

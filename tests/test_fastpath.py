@@ -135,8 +135,9 @@ def test_merged_copy_follows_the_adapter_not_a_patched_source(tiny_folder):
     gen = fastpath.MergedGenerator(model, "float32")
     gen.sync(0)
     with torch.no_grad():
-        assert torch.allclose(gen.copy(input_ids=ids, attention_mask=am).logits,
-                              model(input_ids=ids, attention_mask=am).logits, atol=1e-4)
+        assert torch.allclose(
+            gen.copy(input_ids=ids, attention_mask=am).logits, model(input_ids=ids, attention_mask=am).logits, atol=1e-4
+        )
         for n, p in model.named_parameters():  # a training step changes the adapter
             if "lora_A" in n:
                 p.add_(0.1)
@@ -144,8 +145,9 @@ def test_merged_copy_follows_the_adapter_not_a_patched_source(tiny_folder):
         gen.sync(0)  # same step: nothing to do
         assert torch.equal(gen.copy(input_ids=ids, attention_mask=am).logits, before)
         gen.sync(1)
-        assert torch.allclose(gen.copy(input_ids=ids, attention_mask=am).logits,
-                              model(input_ids=ids, attention_mask=am).logits, atol=1e-4)
+        assert torch.allclose(
+            gen.copy(input_ids=ids, attention_mask=am).logits, model(input_ids=ids, attention_mask=am).logits, atol=1e-4
+        )
     # TRL patches the source's forward with a closure over it; the copy must not run the source
     base = model.get_base_model()
     calls = []
@@ -170,7 +172,7 @@ def test_merged_generation_with_a_vocabulary_writes_only_its_tokens(tiny_folder)
     gen.sync(0)
     ids = torch.tensor([[2, 10, 11, 12]] * 4)
     out = gen.generate(ids, torch.ones_like(ids), max_new_tokens=12, temperature=1.0, eos_token_id=[1], pad_token_id=0)
-    new = out[:, ids.shape[1]:]
+    new = out[:, ids.shape[1] :]
     assert new.shape[1] >= 1
     assert set(new.flatten().tolist()) <= set(allowed)
 
@@ -182,13 +184,26 @@ def test_grpo_log_probabilities_match_trls(tiny_folder, tmp_path):
 
     tok = AutoTokenizer.from_pretrained(tiny_folder)
     model = _peft(tiny_folder, seed=5)
-    args = GRPOConfig(output_dir=str(tmp_path), per_device_train_batch_size=2, num_generations=2, max_completion_length=8,
-                      use_cpu=True, bf16=False, report_to=[], temperature=0.9)
+    args = GRPOConfig(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=2,
+        num_generations=2,
+        max_completion_length=8,
+        use_cpu=True,
+        bf16=False,
+        report_to=[],
+        temperature=0.9,
+    )
     ds = Dataset.from_list([{"prompt": "Description: a red circle\nSVG:\n"}] * 2)
     fast = fastpath.FastPath(completion_loss=True)
     cls = fastpath.rl_trainer_class(GRPOTrainer, fast)
-    trainer = cls(model=model, reward_funcs=[lambda completions, **kw: [0.0] * len(completions)], args=args,
-                  train_dataset=ds, processing_class=tok)
+    trainer = cls(
+        model=model,
+        reward_funcs=[lambda completions, **kw: [0.0] * len(completions)],
+        args=args,
+        train_dataset=ds,
+        processing_class=tok,
+    )
     ids, am, _ = _batch(model.config.vocab_size, seed=6, b=5, t=14)
     am[0, :2] = 0  # a left-padded prompt
     for row, pad in ((1, 4), (2, 0), (3, 6), (4, 2)):  # completions of different lengths, padded on the right
@@ -253,12 +268,31 @@ def test_training_with_the_svg_vocabulary_keeps_it_to_generation(tiny_folder, tm
     from svg_agent.app.train import TrainConfig, train
     from svg_agent.app.vocab import load_vocab
 
-    cfg = TrainConfig(model=str(tiny_folder), prompt_format="base", output_dir=str(tmp_path / "run"), dataset_size=16,
-                      report_to=["none"], eval_descriptions=["a red circle on a blue background"], sample_max_new_tokens=12,
-                      sft_max_steps=2, sft_batch_size=2, grpo_max_steps=1, grpo_num_generations=2, grpo_batch_size=2,
-                      grpo_max_completion_length=16, grpo_rewards=["bytes"], grpo_reward_weights=[1.0], ocr_backend=None,
-                      judge=None, save_steps=1, lora_r=4, lora_alpha=8, output_vocab="svg", fast_generation="true",
-                      fast_loss="true")
+    cfg = TrainConfig(
+        model=str(tiny_folder),
+        prompt_format="base",
+        output_dir=str(tmp_path / "run"),
+        dataset_size=16,
+        report_to=["none"],
+        eval_descriptions=["a red circle on a blue background"],
+        sample_max_new_tokens=12,
+        sft_max_steps=2,
+        sft_batch_size=2,
+        grpo_max_steps=1,
+        grpo_num_generations=2,
+        grpo_batch_size=2,
+        grpo_max_completion_length=16,
+        grpo_rewards=["bytes"],
+        grpo_reward_weights=[1.0],
+        ocr_backend=None,
+        judge=None,
+        save_steps=1,
+        lora_r=4,
+        lora_alpha=8,
+        output_vocab="svg",
+        fast_generation="true",
+        fast_loss="true",
+    )
     summary = train(cfg)
     out = Path(cfg.output_dir)
     ids = load_vocab(out / "adapter")
@@ -278,7 +312,7 @@ def test_training_with_the_svg_vocabulary_keeps_it_to_generation(tiny_folder, tm
     enc = tok([policy.format.prompt_text(tok, "a red circle")], return_tensors="pt")
     with torch.no_grad():
         raw = policy.model.generate(**enc, max_new_tokens=20, do_sample=True, top_k=0, pad_token_id=tok.pad_token_id)
-    assert set(raw[0, enc["input_ids"].shape[1]:].tolist()) <= allowed
+    assert set(raw[0, enc["input_ids"].shape[1] :].tolist()) <= allowed
 
 
 def test_bad_vocabulary_settings_are_config_errors():

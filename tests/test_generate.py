@@ -38,8 +38,10 @@ class FakePolicy:
         time.sleep(min(self.delay, max_time) if max_time is not None else self.delay)
         self.last_seconds = time.perf_counter() - t
         self.last_tokens = 10 * num_return_sequences
-        return [[self.completions[(self.calls + i) % len(self.completions)] for i in range(num_return_sequences)]
-                for _ in descriptions]
+        return [
+            [self.completions[(self.calls + i) % len(self.completions)] for i in range(num_return_sequences)]
+            for _ in descriptions
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +74,9 @@ def test_slow_model_gives_fewer_candidates_within_budget(scorer):
 
 
 def test_model_that_hangs_past_the_budget_still_answers_in_time(scorer):
-    gen = Generator(GenerateConfig(n=4, time_budget=1.0), policy=FakePolicy(["<rect width='10'"], delay=60), scorer=scorer)
+    gen = Generator(
+        GenerateConfig(n=4, time_budget=1.0), policy=FakePolicy(["<rect width='10'"], delay=60), scorer=scorer
+    )
     t = time.perf_counter()
     r = gen.generate("a red circle")
     assert time.perf_counter() - t < 2.5
@@ -80,7 +84,9 @@ def test_model_that_hangs_past_the_budget_still_answers_in_time(scorer):
 
 
 def test_model_that_raises_gives_a_valid_fallback(scorer):
-    gen = Generator(GenerateConfig(n=4), policy=FakePolicy([GOOD], error=RuntimeError("CUDA out of memory")), scorer=scorer)
+    gen = Generator(
+        GenerateConfig(n=4), policy=FakePolicy([GOOD], error=RuntimeError("CUDA out of memory")), scorer=scorer
+    )
     r = gen.generate("a red circle")
     assert r.fallback and r.error and "out of memory" in r.error
     assert validate(r.svg).valid and r.candidates == []

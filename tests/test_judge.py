@@ -21,12 +21,23 @@ def defended(svg, seed=5):
 
 # --- routing and questions: pure, no model -------------------------------------------------------
 
+
 def test_questions_route_to_slots_and_choices_to_values():
     r = route("What color is the coat?", ["Crimson", "navy", "green", "yellow"])
     assert r.slot == "color" and r.values == ("red", "blue", "green", "yellow")
     assert route("What color is the background?", ["red", "blue", "gray", "white"]).slot == "background"
-    assert route("What time of day is shown?", ["sunset", "noon", "night", "dawn"]).values == ("dusk", "noon", "night", "dawn")
-    assert route("What is below the sky?", ["ocean", "hills", "desert", "forest"]).values == ("sea", "hills", "desert", "forest")
+    assert route("What time of day is shown?", ["sunset", "noon", "night", "dawn"]).values == (
+        "dusk",
+        "noon",
+        "night",
+        "dawn",
+    )
+    assert route("What is below the sky?", ["ocean", "hills", "desert", "forest"]).values == (
+        "sea",
+        "hills",
+        "desert",
+        "forest",
+    )
     assert route("How many stars are there?", ["1", "2", "3", "4"]).slot == "count"
     assert route("Is there a boat in the image?", ["yes", "no"]).about == "sailboat"
     assert route("Is the hat red?", ["yes", "no"]).about == "red"
@@ -34,16 +45,20 @@ def test_questions_route_to_slots_and_choices_to_values():
     # what the judge was not taught is left out, never guessed
     assert route("What color is the sky?", ["blue", "red", "gray", "pink"]) is None
     assert route("What is the main subject of the image?", ["lighthouse", "city", "garden", "bridge"]) is None
-    assert route("What color is the car?", ["teal", "turquoise", "red", "blue"]) is None  # teal ~ turquoise: no single value
+    assert (
+        route("What color is the car?", ["teal", "turquoise", "red", "blue"]) is None
+    )  # teal ~ turquoise: no single value
     assert route("Is it raining?", ["yes", "no"]) is None
     assert value_of("color", "dark blue") == "blue" and value_of("object", "a hot-air balloon") == "hot air balloon"
 
 
 def test_uniform_answers_give_chance_and_confident_ones_certainty():
     uniform = {s: np.full(len(v), 1 / len(v)) for s, v in ATTRIBUTE_SLOTS.items()}
-    qs = [{"question": "What color is the coat?", "choices": ["red", "blue", "green", "yellow"], "answer": "red"},
-          {"question": "Is the coat red?", "choices": ["yes", "no"], "answer": "yes"},
-          {"question": "Is there a moon?", "choices": ["yes", "no"], "answer": "no"}]
+    qs = [
+        {"question": "What color is the coat?", "choices": ["red", "blue", "green", "yellow"], "answer": "red"},
+        {"question": "Is the coat red?", "choices": ["yes", "no"], "answer": "yes"},
+        {"question": "Is there a moon?", "choices": ["yes", "no"], "answer": "no"},
+    ]
     a = answer(uniform, qs)
     assert a.p_correct == pytest.approx([0.25, 0.5, 0.5]) and a.faithfulness == pytest.approx(0.0)
     sure = {s: np.eye(len(v))[0] * 0.98 + 0.02 / len(v) for s, v in ATTRIBUTE_SLOTS.items()}  # "red", "no" moon...
@@ -75,13 +90,16 @@ def test_believing_something_that_is_not_a_choice_is_not_a_win_for_a_choice():
     assert circle[0] < 0.2 < 0.8 < square[0]
 
 
-@pytest.mark.parametrize("description, expect", [
-    ("a lighthouse overlooking the ocean", {"object", "setting", "presence"}),
-    ("gray wool coat with a faux fur collar", {"object", "color"}),
-    ("three green triangles in a row on a white background", {"object", "color", "count"}),
-    ("a purple forest at dusk", {"setting", "time"}),
-    ("a starry night over a calm sea", {"setting", "time"}),
-])
+@pytest.mark.parametrize(
+    "description, expect",
+    [
+        ("a lighthouse overlooking the ocean", {"object", "setting", "presence"}),
+        ("gray wool coat with a faux fur collar", {"object", "color"}),
+        ("three green triangles in a row on a white background", {"object", "color", "count"}),
+        ("a purple forest at dusk", {"setting", "time"}),
+        ("a starry night over a calm sea", {"setting", "time"}),
+    ],
+)
 def test_questions_for_any_description_are_ones_the_judge_can_answer(description, expect):
     qs = judge_questions(description)
     assert qs == answerable(qs) and 1 <= len(qs) <= 4
@@ -104,6 +122,7 @@ def test_the_corpus_questions_all_route():
 
 # --- the trained judge (the default, trained once per test session) -----------------------------
 
+
 def test_held_out_accuracy(judge):
     held = heldout_scenes(120)
     acc = accuracy(judge, held, seed=77)
@@ -114,8 +133,10 @@ def test_held_out_accuracy(judge):
 
 def test_pictures_of_nothing_get_near_uniform_answers(judge):
     rng = random.Random(123)
-    nothing = [f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#{c}"/></svg>'
-               for c in ("ffffff", "000000", "3a7bd5", "c0392b")]
+    nothing = [
+        f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#{c}"/></svg>'
+        for c in ("ffffff", "000000", "3a7bd5", "c0392b")
+    ]
     nothing += [random_scene(s) for s in range(6)] + [text_svg()]
     # pictures drawn by a generator the judge never trained on (svg_agent/svgset.py), plus its own junk kinds
     nothing += [s for s in (junk_svg(rng) for _ in range(12)) if s]
@@ -131,8 +152,14 @@ def test_pictures_of_nothing_get_near_uniform_answers(judge):
 
 def _scores(judge, pairs):
     scorer = Scorer(ScorerConfig(ocr_backend=None), judge=judge)
-    return [r.reward for r in scorer.score([svg for svg, _ in pairs], [d for _, d in pairs],
-                                           questions=[q for *_, q in pairs] if pairs and len(pairs[0]) == 3 else None)]
+    return [
+        r.reward
+        for r in scorer.score(
+            [svg for svg, _ in pairs],
+            [d for _, d in pairs],
+            questions=[q for *_, q in pairs] if pairs and len(pairs[0]) == 3 else None,
+        )
+    ]
 
 
 def test_each_family_own_drawing_beats_random_and_other_descriptions(judge):
@@ -147,20 +174,26 @@ def test_each_family_own_drawing_beats_random_and_other_descriptions(judge):
         descs = [s.description for s in scenes]
         qs = [s.questions for s in scenes]
         own = [r.reward for r in scorer.score([s.svg for s in scenes], descs, questions=qs)]
-        rand = [r.reward for r in scorer.score([random_scene(100 + i) for i in range(len(scenes))], descs, questions=qs)]
-        other = [r.reward for r in scorer.score([o.svg for o in others[:len(scenes)]], descs, questions=qs)]
+        rand = [
+            r.reward for r in scorer.score([random_scene(100 + i) for i in range(len(scenes))], descs, questions=qs)
+        ]
+        other = [r.reward for r in scorer.score([o.svg for o in others[: len(scenes)]], descs, questions=qs)]
         assert np.mean(own) > np.mean(rand) + 0.3 and np.mean(own) > np.mean(other) + 0.3, (family, own, rand, other)
 
 
 def test_unnamed_sky_is_not_punished_and_words_do_not_pay(judge):
     d = "a red hot air balloon over green rolling hills"
-    balloon = (f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#7fb8f0"/>'
-               '<path d="M0 280Q96 220 192 270T384 250V384H0Z" fill="#3f8f4a"/><path d="M0 320Q120 280 240 320T384 310V384H0Z" fill="#327239"/>'
-               '<circle cx="250" cy="150" r="34" fill="#d62828"/><path d="M228 174l10 26h24l10-26" fill="#961c1c"/>'
-               '<rect x="240" y="200" width="20" height="14" fill="#7f5539"/></svg>')
+    balloon = (
+        f'<svg {NS} viewBox="0 0 384 384"><rect width="384" height="384" fill="#7fb8f0"/>'
+        '<path d="M0 280Q96 220 192 270T384 250V384H0Z" fill="#3f8f4a"/><path d="M0 320Q120 280 240 320T384 310V384H0Z" fill="#327239"/>'
+        '<circle cx="250" cy="150" r="34" fill="#d62828"/><path d="M228 174l10 26h24l10-26" fill="#961c1c"/>'
+        '<rect x="240" y="200" width="20" height="14" fill="#7f5539"/></svg>'
+    )
     words = f'<svg {NS} viewBox="0 0 384 384"><!-- {d} --><rect id="red-hot-air-balloon" width="384" height="384" fill="#fff"/></svg>'
     scorer = Scorer(ScorerConfig(ocr_backend=None), judge=judge)
-    good, blank, *rand = [r.reward for r in scorer.score([balloon, words] + [random_scene(i) for i in range(5)], [d] * 7)]
+    good, blank, *rand = [
+        r.reward for r in scorer.score([balloon, words] + [random_scene(i) for i in range(5)], [d] * 7)
+    ]
     assert good > max(rand) + 0.25 and good > 0.3 and blank < 0.05, (good, blank, rand)
 
 
@@ -171,8 +204,22 @@ def test_a_description_the_judge_cannot_check_is_unknown_not_a_default(judge):
     assert "vqa unknown: nothing the judge can check" in rec.substitutions
 
 
-PALETTE_COLS = ["#dc1e28", "#fa8c14", "#fadc28", "#28a03c", "#1e50dc", "#802aa0", "#fa96be", "#825028", "#000", "#c0c0c0",
-                "#00c8dc", "#000080", "#d2b48c", "#fff"]
+PALETTE_COLS = [
+    "#dc1e28",
+    "#fa8c14",
+    "#fadc28",
+    "#28a03c",
+    "#1e50dc",
+    "#802aa0",
+    "#fa96be",
+    "#825028",
+    "#000",
+    "#c0c0c0",
+    "#00c8dc",
+    "#000080",
+    "#d2b48c",
+    "#fff",
+]
 
 
 def test_hand_made_drawings_beat_random_ones_and_a_palette_of_every_colour(judge):
@@ -182,8 +229,13 @@ def test_hand_made_drawings_beat_random_ones_and_a_palette_of_every_colour(judge
     from svg_agent.app.demo import handmade_examples
 
     w = 384 / len(PALETTE_COLS)
-    palette = f'<svg {NS} viewBox="0 0 384 384">' + "".join(
-        f'<rect x="{i * w:.1f}" width="{w:.1f}" height="384" fill="{c}"/>' for i, c in enumerate(PALETTE_COLS)) + "</svg>"
+    palette = (
+        f'<svg {NS} viewBox="0 0 384 384">'
+        + "".join(
+            f'<rect x="{i * w:.1f}" width="{w:.1f}" height="384" fill="{c}"/>' for i, c in enumerate(PALETTE_COLS)
+        )
+        + "</svg>"
+    )
     scorer = Scorer(ScorerConfig(ocr_backend=None), judge=judge)
     rng = random.Random(7)
     rows = []
@@ -205,7 +257,9 @@ def junk_like_random(rng):
     for _ in range(rng.randint(2, 9)):
         c = f"#{rng.randint(0, 0xFFFFFF):06x}"
         if rng.random() < 0.5:
-            parts.append(f'<circle cx="{rng.randint(0, 384)}" cy="{rng.randint(0, 384)}" r="{rng.randint(10, 120)}" fill="{c}"/>')
+            parts.append(
+                f'<circle cx="{rng.randint(0, 384)}" cy="{rng.randint(0, 384)}" r="{rng.randint(10, 120)}" fill="{c}"/>'
+            )
         else:
             pts = " ".join(f"{rng.randint(0, 384)},{rng.randint(0, 384)}" for _ in range(rng.randint(3, 8)))
             parts.append(f'<polygon points="{pts}" fill="{c}"/>')

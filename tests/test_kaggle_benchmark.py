@@ -32,8 +32,12 @@ def tiny_run(tmp_path_factory):
     model_dir = build_tiny_policy(base / "model")
     run = base / "run"
     model = AutoModelForCausalLM.from_pretrained(model_dir)
-    get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", task_type="CAUSAL_LM")).save_pretrained(run / "adapter")
-    (run / "train_config.yaml").write_text(f"model: {model_dir}\nprompt_format: base\nstages: [sft]\ngrpo_max_completion_length: 32\n")
+    get_peft_model(
+        model, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", task_type="CAUSAL_LM")
+    ).save_pretrained(run / "adapter")
+    (run / "train_config.yaml").write_text(
+        f"model: {model_dir}\nprompt_format: base\nstages: [sft]\ngrpo_max_completion_length: 32\n"
+    )
     (run / "summary.json").write_text("{}")
     return model_dir, run
 
@@ -46,6 +50,7 @@ def _descriptions(tmp_path, n=2) -> Path:
 
 
 # ---------------------------------------------------------------- predict
+
 
 class _SlowGenerator:
     def __init__(self, delay):
@@ -95,6 +100,7 @@ def test_predictor_with_missing_model_still_answers(tmp_path, caplog):
 
 # ---------------------------------------------------------------- export and check
 
+
 def test_export_then_gateway_check(tiny_run, tmp_path):
     from eval.kaggle import check, export
 
@@ -102,7 +108,14 @@ def test_export_then_gateway_check(tiny_run, tmp_path):
     out = tmp_path / "pkg"
     config = export(out, adapter=str(run), time_budget=20, n=2)
     assert config["adapter"] == "adapter" and config["model"] == "model" and config["prompt_format"] == "base"
-    for name in ("submission.py", "config.json", "notebook.ipynb", "README.md", "adapter/adapter_config.json", "model/config.json"):
+    for name in (
+        "submission.py",
+        "config.json",
+        "notebook.ipynb",
+        "README.md",
+        "adapter/adapter_config.json",
+        "model/config.json",
+    ):
         assert (out / name).exists(), name
     nb = json.loads((out / "notebook.ipynb").read_text())
     assert any("from submission import Model" in "".join(c["source"]) for c in nb["cells"])
@@ -124,14 +137,16 @@ def test_gateway_check_rejects_invalid_svg_and_slow_calls(tmp_path):
     bad.mkdir()
     (bad / "submission.py").write_text(
         "class Model:\n    def predict(self, prompt):\n"
-        "        return '<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>'\n")
+        "        return '<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>'\n"
+    )
     report = check(bad, _descriptions(tmp_path))
     assert not report["ok"] and "invalid SVG" in report["failure"] and not report["calls"][0]["gateway_valid"]
 
     slow = tmp_path / "slow"
     slow.mkdir()
-    (slow / "submission.py").write_text("import time\nclass Model:\n    def predict(self, prompt):\n"
-                                        "        time.sleep(30)\n        return '<svg/>'\n")
+    (slow / "submission.py").write_text(
+        "import time\nclass Model:\n    def predict(self, prompt):\n        time.sleep(30)\n        return '<svg/>'\n"
+    )
     report = check(slow, _descriptions(tmp_path), limit_s=1)
     assert not report["ok"] and "longer than" in report["failure"]
     with pytest.raises(InputError, match="kaggle export"):
@@ -145,12 +160,27 @@ def test_cli_kaggle_check_exit_code(tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "submission.py").write_text("class Model:\n    def predict(self, prompt):\n        return 'not svg'\n")
-    r = subprocess.run([sys.executable, "-m", "svg_agent", "kaggle", "check", str(bad), "--descriptions",
-                        str(_descriptions(tmp_path))], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "svg_agent",
+            "kaggle",
+            "check",
+            str(bad),
+            "--descriptions",
+            str(_descriptions(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert r.returncode == 1 and "FAILED" in r.stderr
 
 
 # ---------------------------------------------------------------- benchmark
+
 
 def test_benchmark_writes_every_output_and_resumes(tiny_run, tmp_path):
     from tiny_models import tiny_stable_diffusion
@@ -164,7 +194,7 @@ def test_benchmark_writes_every_output_and_resumes(tiny_run, tmp_path):
     cfg_path = tmp_path / "bench.yaml"
     cfg_path.write_text(f"""
 name: tiny
-output_dir: {tmp_path / 'out'}
+output_dir: {tmp_path / "out"}
 descriptions: procedural
 limit: 2
 ocr_backend: none
@@ -186,7 +216,12 @@ systems:
     assert "not the competition metric" in summary["scored_with"]
     assert s["procedural"]["valid_rate"] == 1.0 and s["trace-ref"]["valid_rate"] == 1.0
     assert s["tiny-policy"]["valid_rate"] == 1.0  # sanitized output always validates
-    assert s["user"]["n"] == 1 and s["user"]["skipped"] == 1 and s["user"]["valid_rate"] == 0.0 and s["user"]["reward"] == 0.0
+    assert (
+        s["user"]["n"] == 1
+        and s["user"]["skipped"] == 1
+        and s["user"]["valid_rate"] == 0.0
+        and s["user"]["reward"] == 0.0
+    )
     assert s["procedural"]["standin_faithfulness"] > s["tiny-policy"]["standin_faithfulness"]
     assert "stand-in" in s["trace-ref"]["note"]
     assert (out / "svgs" / "tiny-sd" / "p0000.svg").exists()

@@ -66,18 +66,23 @@ def test_the_layers_hold_modules():
 @pytest.mark.parametrize("name, path", MODULES, ids=[m[0] for m in MODULES])
 def test_a_module_imports_only_its_layer_and_below(name, path):
     mine = layer(name)
-    above = [f"{path.relative_to(ROOT)}:{line} imports {target}" for line, target in imports_of(name, path)
-             if layer(target) > mine]
+    above = [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for line, target in imports_of(name, path)
+        if layer(target) > mine
+    ]
     assert not above, "\n".join(above)
 
 
 def test_the_core_imports_without_torch_or_the_layers_above():
-    code = ("import sys, importlib, pkgutil, svg_agent\n"
-            "names = [m.name for m in pkgutil.iter_modules(svg_agent.__path__) if not m.ispkg and m.name != '__main__']\n"
-            "for n in names: importlib.import_module('svg_agent.' + n)\n"
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'rewards', 'vectorize', 'eval')"
-            " or m.startswith('svg_agent.app'))\n"
-            "print(len(names), bad)\n")
+    code = (
+        "import sys, importlib, pkgutil, svg_agent\n"
+        "names = [m.name for m in pkgutil.iter_modules(svg_agent.__path__) if not m.ispkg and m.name != '__main__']\n"
+        "for n in names: importlib.import_module('svg_agent.' + n)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'rewards', 'vectorize', 'eval')"
+        " or m.startswith('svg_agent.app'))\n"
+        "print(len(names), bad)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     count, bad = out.stdout.strip().split(" ", 1)

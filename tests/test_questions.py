@@ -37,7 +37,10 @@ def test_wording_and_distractors():
     coat = {q["answer"]: q for q in generate_questions("gray wool coat with a faux fur collar")}
     assert coat["gray"]["question"] == "What color is the coat?"
     purple = {q["answer"]: q for q in generate_questions("a purple forest at dusk")}["purple"]
-    assert all(c in ("purple", "red", "orange", "yellow", "green", "blue", "pink", "brown", "black", "white", "gray") for c in purple["choices"])
+    assert all(
+        c in ("purple", "red", "orange", "yellow", "green", "blue", "pink", "brown", "black", "white", "gray")
+        for c in purple["choices"]
+    )
 
 
 def test_generated_questions_reward_the_faithful_drawing_in_the_standin():
@@ -70,8 +73,12 @@ def test_llm_generator_runs_a_tiny_gemma_and_tops_up_with_rules():
 
     from rewards.questions import LLMQuestionGenerator
 
-    tok = tiny_tokenizer(['{"question": "What color is the forest?", "choices": ["yes", "no"], "answer": "yes"}',
-                          "Write multiple-choice questions about a purple forest at dusk"])
+    tok = tiny_tokenizer(
+        [
+            '{"question": "What color is the forest?", "choices": ["yes", "no"], "answer": "yes"}',
+            "Write multiple-choice questions about a purple forest at dusk",
+        ]
+    )
     gen = LLMQuestionGenerator(model=tiny_gemma3(tok), tokenizer=tok, device="cpu", max_new_tokens=12)
     qs = gen.generate("a purple forest at dusk")
     assert gen.last_reply != ""  # the model really ran
@@ -85,17 +92,35 @@ def test_reads_the_competitions_question_files(tmp_path):
     from rewards.questions import load_questions
 
     # questions.parquet: one row per question, choices as an array
-    rows = pd.DataFrame({"id": ["a", "a", "b"], "question": ["Is it red?", "What shape?", "Is it night?"],
-                         "choices": [np.array(["yes", "no"]), np.array(["circle", "square", "star", "line"]), np.array(["yes", "no"])],
-                         "answer": ["yes", "circle", "no"]})
+    rows = pd.DataFrame(
+        {
+            "id": ["a", "a", "b"],
+            "question": ["Is it red?", "What shape?", "Is it night?"],
+            "choices": [
+                np.array(["yes", "no"]),
+                np.array(["circle", "square", "star", "line"]),
+                np.array(["yes", "no"]),
+            ],
+            "answer": ["yes", "circle", "no"],
+        }
+    )
     rows.to_parquet(tmp_path / "questions.parquet")
     qs = load_questions(tmp_path / "questions.parquet")
-    assert qs["a"][1] == {"question": "What shape?", "choices": ["circle", "square", "star", "line"], "answer": "circle"}
+    assert qs["a"][1] == {
+        "question": "What shape?",
+        "choices": ["circle", "square", "star", "line"],
+        "answer": "circle",
+    }
     assert len(qs["a"]) == 2 and qs["b"][0]["answer"] == "no"
     # the metric's solution format: list literals per id
-    (tmp_path / "train.csv").write_text('id,question,choices,answer\nc,"[""Q1?"", ""Q2?""]","[[""yes"", ""no""], [""x"", ""y""]]","[""no"", ""y""]"\n')
+    (tmp_path / "train.csv").write_text(
+        'id,question,choices,answer\nc,"[""Q1?"", ""Q2?""]","[[""yes"", ""no""], [""x"", ""y""]]","[""no"", ""y""]"\n'
+    )
     qc = load_questions(tmp_path / "train.csv")
-    assert qc["c"] == [{"question": "Q1?", "choices": ["yes", "no"], "answer": "no"}, {"question": "Q2?", "choices": ["x", "y"], "answer": "y"}]
+    assert qc["c"] == [
+        {"question": "Q1?", "choices": ["yes", "no"], "answer": "no"},
+        {"question": "Q2?", "choices": ["x", "y"], "answer": "y"},
+    ]
     (tmp_path / "bad.csv").write_text("id,question\nx,y\n")
     from svg_agent.errors import InputError
 

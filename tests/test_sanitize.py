@@ -53,7 +53,9 @@ def test_picks_the_svg_with_the_most_drawing():
 
 
 def test_nested_svg_is_one_candidate():
-    text = f'<svg {NS}><svg viewBox="0 0 10 10"><rect width="5" height="5"/></svg><circle r="3" cx="9" cy="9"/></svg> tail'
+    text = (
+        f'<svg {NS}><svg viewBox="0 0 10 10"><rect width="5" height="5"/></svg><circle r="3" cx="9" cy="9"/></svg> tail'
+    )
     assert len(extract_candidates(text)) == 1
 
 
@@ -84,7 +86,7 @@ def test_disallowed_content_is_dropped_and_links_unwrapped():
         f'<svg {NS} xmlns:xlink="http://www.w3.org/1999/xlink"><text>words</text><image href="data:image/png;base64,AA"/>'
         '<a href="http://x"><rect width="50" height="50" fill="navy"/></a><clipPath id="c"><rect width="1" height="1"/></clipPath>'
         '<circle r="9" cx="60" cy="60" clip-path="url(#c)" fill="url(#missing) orange"/><use xlink:href="http://evil/x#y"/>'
-        '<foreignObject><div/></foreignObject><script>x()</script></svg>'
+        "<foreignObject><div/></foreignObject><script>x()</script></svg>"
     )
     r = check(sanitize(svg))
     for word in ("text", "image", "words", "clip", "script", "foreign", "http://x", "http://evil", "data:", "<g"):
@@ -107,7 +109,9 @@ def test_oversized_svg_is_compacted_then_pruned_to_fit():
     rng = np.random.RandomState(0)
     specks = "".join(
         f'<circle cx="{x:.4f}" cy="{y:.4f}" r="{r:.4f}" fill="#{c:06x}"/>'
-        for x, y, r, c in zip(rng.uniform(0, 384, 600), rng.uniform(0, 384, 600), rng.uniform(0.5, 1.5, 600), rng.randint(0, 2**24, 600))
+        for x, y, r, c in zip(
+            rng.uniform(0, 384, 600), rng.uniform(0, 384, 600), rng.uniform(0.5, 1.5, 600), rng.randint(0, 2**24, 600)
+        )
     )
     big = random_scene(7, 40).replace("</svg>", specks + "</svg>")
     assert len(big.encode()) > 30_000
@@ -180,9 +184,11 @@ def test_valid_drawings_keep_their_look(body):
 
 
 def test_root_presentation_attributes_are_kept():
-    svg = (f'<svg {NS} viewBox="0 0 100 100" width="384" height="384" color="red" fill-rule="evenodd" stroke-linecap="round">'
-           '<rect width="100" height="100" fill="#fff"/><path d="M10 10h80v80H10zM30 30h40v40H30z" fill="currentColor"/>'
-           '<line x1="10" y1="95" x2="90" y2="95" stroke="#000" stroke-width="6"/></svg>')
+    svg = (
+        f'<svg {NS} viewBox="0 0 100 100" width="384" height="384" color="red" fill-rule="evenodd" stroke-linecap="round">'
+        '<rect width="100" height="100" fill="#fff"/><path d="M10 10h80v80H10zM30 30h40v40H30z" fill="currentColor"/>'
+        '<line x1="10" y1="95" x2="90" y2="95" stroke="#000" stroke-width="6"/></svg>'
+    )
     assert diff(svg, check(sanitize(svg)).svg) < 1.0
 
 

@@ -51,8 +51,26 @@ def test_the_corpus_is_as_broad_as_the_competition(corpus):
     for obj in SHAPES + SCENE_OBJECTS + GARMENTS:
         assert drawn[obj] >= 5, (obj, drawn[obj])
     assert {s.attrs["terrain"] for s in corpus if "terrain" in s.attrs} == set(TERRAINS)
-    for word in list(TIMES) + MATERIALS + ["checkered", "striped", "plaid", "polka-dot", "starry", "fog", "snow", "rain",
-                                           "cloudy", "stripes", "checkerboard", "grid", "waves", "threads"]:
+    for word in (
+        list(TIMES)
+        + MATERIALS
+        + [
+            "checkered",
+            "striped",
+            "plaid",
+            "polka-dot",
+            "starry",
+            "fog",
+            "snow",
+            "rain",
+            "cloudy",
+            "stripes",
+            "checkerboard",
+            "grid",
+            "waves",
+            "threads",
+        ]
+    ):
         assert word in text, word
     for phrase in ["in a row", "scattered", "stacked", "layered", "spiral", "orbiting", "chaotic", "interwoven"]:
         assert phrase in text, phrase
@@ -67,11 +85,16 @@ def test_descriptions_are_in_the_competition_style(corpus):
 
 
 FAMILY_HSV = {  # (hue range in degrees, (min s, max s), (min v, max v)) a person calls that family
-    "red": ((340, 10), (0.6, 1), (0.35, 1)), "orange": ((12, 40), (0.6, 1), (0.6, 1)),
-    "yellow": ((40, 62), (0.6, 1), (0.75, 1)), "green": ((65, 165), (0.3, 1), (0.4, 1)),
-    "blue": ((200, 245), (0.6, 1), (0.2, 1)), "purple": ((245, 320), (0.15, 1), (0.4, 1)),
-    "pink": ((320, 10), (0.2, 0.9), (0.85, 1)), "brown": ((8, 36), (0.4, 0.8), (0.3, 0.8)),
-    "white": ((0, 360), (0, 0.16), (0.95, 1)), "gray": ((0, 360), (0, 0.27), (0.2, 0.8)),
+    "red": ((340, 10), (0.6, 1), (0.35, 1)),
+    "orange": ((12, 40), (0.6, 1), (0.6, 1)),
+    "yellow": ((40, 62), (0.6, 1), (0.75, 1)),
+    "green": ((65, 165), (0.3, 1), (0.4, 1)),
+    "blue": ((200, 245), (0.6, 1), (0.2, 1)),
+    "purple": ((245, 320), (0.15, 1), (0.4, 1)),
+    "pink": ((320, 10), (0.2, 0.9), (0.85, 1)),
+    "brown": ((8, 36), (0.4, 0.8), (0.3, 0.8)),
+    "white": ((0, 360), (0, 0.16), (0.95, 1)),
+    "gray": ((0, 360), (0, 0.27), (0.2, 0.8)),
     "black": ((0, 360), (0, 1), (0, 0.16)),
 }
 
@@ -84,14 +107,14 @@ def _in_hue(h, lo, hi):
 def test_each_colour_is_drawn_with_the_hue_its_family_names(name):
     hex_, family = COLORS[name]
     hex_ = "#" + "".join(c * 2 for c in hex_[1:]) if len(hex_) == 4 else hex_
-    h, s, v = colorsys.rgb_to_hsv(*(int(hex_[i:i + 2], 16) / 255 for i in (1, 3, 5)))
+    h, s, v = colorsys.rgb_to_hsv(*(int(hex_[i : i + 2], 16) / 255 for i in (1, 3, 5)))
     (lo, hi), (s0, s1), (v0, v1) = FAMILY_HSV[family]
     assert _in_hue(h * 360, lo, hi) and s0 <= s <= s1 and v0 <= v <= v1, (name, family, h * 360, s, v)
 
 
 def _rgb(c):
     c = "#" + "".join(ch * 2 for ch in c[1:]) if len(c) == 4 else c
-    return np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)])
+    return np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)])
 
 
 def test_named_colours_are_the_colours_drawn():
@@ -100,9 +123,15 @@ def test_named_colours_are_the_colours_drawn():
     names = sorted(COLORS, key=len, reverse=True)
     checked = 0
     for s in generate_scenes(400, seed=9):
-        if s.family == "landscape" or "url(#p)" in s.svg or re.search(r"\band\b|interwoven|mixed|alongside", s.description):
+        if (
+            s.family == "landscape"
+            or "url(#p)" in s.svg
+            or re.search(r"\band\b|interwoven|mixed|alongside", s.description)
+        ):
             continue
-        drawn = re.search(r'(?:fill|stroke)="(?!none)(#[0-9a-f]{3,6}|[a-z]+)"', s.svg.split('fill="url(#b)"/>')[1]).group(1)
+        drawn = re.search(
+            r'(?:fill|stroke)="(?!none)(#[0-9a-f]{3,6}|[a-z]+)"', s.svg.split('fill="url(#b)"/>')[1]
+        ).group(1)
         drawn = COLORS[drawn][0] if not drawn.startswith("#") else drawn  # drawn by its CSS name
         first = min((m.start(), n) for n in names for m in [re.search(rf"\b{n}\b", s.description)] if m)[1]
         assert np.abs(_rgb(drawn) - _rgb(COLORS[first][0])).max() <= 150, (s.description, drawn, first)
@@ -120,8 +149,13 @@ def test_the_held_out_split_is_by_scene_with_no_near_duplicates():
     share = np.mean([split_of(s) == "heldout" for s in generate_scenes(3000, seed=6)])
     assert 0.06 <= share <= 0.14
     # rephrasings fall together
-    for a, b in [("a cabin in a pine forest at dusk", "a cabin deep in the woods at dusk"),
-                 ("three red circles in a row on a blue background", "three red circles lined up in a row against a blue backdrop")]:
+    for a, b in [
+        ("a cabin in a pine forest at dusk", "a cabin deep in the woods at dusk"),
+        (
+            "three red circles in a row on a blue background",
+            "three red circles lined up in a row against a blue backdrop",
+        ),
+    ]:
         assert description_key(a) == description_key(b) and split_of(a) == split_of(b)
     with pytest.raises(ValueError):
         next(generate_scenes(1, split="test"))
@@ -140,7 +174,11 @@ def test_questions_are_well_formed_and_true_of_the_picture():
     for s in scenes:
         assert 3 <= len(s.questions) <= 4, s
         for q in s.questions:
-            assert q["answer"] in q["choices"] and len(q["choices"]) in (2, 4) and len(set(q["choices"])) == len(q["choices"])
+            assert (
+                q["answer"] in q["choices"]
+                and len(q["choices"]) in (2, 4)
+                and len(set(q["choices"])) == len(q["choices"])
+            )
     # The colour questions can be checked in the render: the stand-in answers them where the asked-
     # about object is most of the picture (abstract shapes, garments); a small lighthouse in a
     # landscape is beyond a pixel-counting stand-in.

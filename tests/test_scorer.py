@@ -49,9 +49,19 @@ def test_sanitized_validity_mode_scores_what_sanitize_rescues(pool):
 
 
 def test_trl_callables_share_one_pass(pool):
-    funcs = build_rewards(["reward", "validity", "size", "ocr", "hidden_text", "judge_faithfulness", "aesthetic"],
-                          scorer=Scorer(ScorerConfig(), pool=pool))
-    assert [f.__name__ for f in funcs] == ["reward", "validity", "size", "ocr", "hidden_text", "judge_faithfulness", "aesthetic"]
+    funcs = build_rewards(
+        ["reward", "validity", "size", "ocr", "hidden_text", "judge_faithfulness", "aesthetic"],
+        scorer=Scorer(ScorerConfig(), pool=pool),
+    )
+    assert [f.__name__ for f in funcs] == [
+        "reward",
+        "validity",
+        "size",
+        "ocr",
+        "hidden_text",
+        "judge_faithfulness",
+        "aesthetic",
+    ]
     prompts = [[{"role": "user", "content": CABIN_DESC}]] * 3
     completions = [[{"role": "assistant", "content": c}] for c in (CABIN, BLANK, hidden_text_svg())]
     outs = [f(prompts=prompts, completions=completions, description=[CABIN_DESC] * 3) for f in funcs]

@@ -39,7 +39,12 @@ def test_raw_validity_is_one_rule_everywhere(name):
 
 def test_raw_validity_examples():
     assert raw_validity(SVG) and raw_validity("  " + SVG + "\n") and raw_validity(SVG.encode())
-    assert not raw_validity(TEXTS["fenced"]) and not raw_validity(STYLED) and not raw_validity("") and not raw_validity(None)
+    assert (
+        not raw_validity(TEXTS["fenced"])
+        and not raw_validity(STYLED)
+        and not raw_validity("")
+        and not raw_validity(None)
+    )
 
 
 def test_the_three_rules():

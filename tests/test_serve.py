@@ -46,8 +46,9 @@ def _tiny_run(folder: Path) -> Path:
     model, tokenizer, _ = load_model(PolicySpec(model="tiny-random-gemma3", device="cpu"))
     peft = get_peft_model(model, LoraConfig(r=2, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
     peft.save_pretrained(folder / "adapter")
-    (folder / "train_config.yaml").write_text(yaml.safe_dump({"model": "tiny-random-gemma3", "prompt_format": "base",
-                                                              "stages": ["sft"]}))
+    (folder / "train_config.yaml").write_text(
+        yaml.safe_dump({"model": "tiny-random-gemma3", "prompt_format": "base", "stages": ["sft"]})
+    )
     return folder
 
 
@@ -76,11 +77,16 @@ def test_systems_found_and_named(runs, tmp_path):
 
 def test_bad_requests_are_refused_with_a_reason(runs, settings):
     service = DrawService(default_systems(runs, model="tiny-random-gemma3"), settings)
-    for args, match in [(("",), "give a description"), (("   ",), "give a description"), (("x" * 501,), "at most 500"),
-                        (("a red circle", 0), "between 1 and"), (("a red circle", 4, -1), "time_budget"),
-                        (("a red circle", "four"), "whole number"),
-                        (("a red circle", 4, 30, ["nope"]), "unknown system 'nope'; known: run:tiny-run"),
-                        (("a red circle", 4, 30, [3]), "list of system names")]:
+    for args, match in [
+        (("",), "give a description"),
+        (("   ",), "give a description"),
+        (("x" * 501,), "at most 500"),
+        (("a red circle", 0), "between 1 and"),
+        (("a red circle", 4, -1), "time_budget"),
+        (("a red circle", "four"), "whole number"),
+        (("a red circle", 4, 30, ["nope"]), "unknown system 'nope'; known: run:tiny-run"),
+        (("a red circle", 4, 30, [3]), "list of system names"),
+    ]:
         with pytest.raises(InputError, match=match):
             service.draw(*args)
     assert service.check("  a  red circle ") == ("a red circle", 4, 30.0, list(service.specs))
@@ -90,7 +96,10 @@ def test_draw_side_by_side_and_a_failing_system(runs, settings, tmp_path):
     broken = tmp_path / "broken"
     (broken / "adapter").mkdir(parents=True)
     (broken / "adapter" / "adapter_config.json").write_text("{not json")
-    specs = [*default_systems(runs, model="tiny-random-gemma3"), SystemSpec("run:broken", "policy", adapter=str(broken))]
+    specs = [
+        *default_systems(runs, model="tiny-random-gemma3"),
+        SystemSpec("run:broken", "policy", adapter=str(broken)),
+    ]
     service = DrawService(specs, settings, corpus_size=50)
     description, reference = _corpus_description()
     seen = []
@@ -105,7 +114,9 @@ def test_draw_side_by_side_and_a_failing_system(runs, settings, tmp_path):
     assert ref["svg"] == reference and ref["raw_valid"] and ref["valid"]
     # the corpus's own drawing, judged on its own questions, beats what the untrained policies drew
     assert ref["scores"]["judge_faithfulness"] > 0.5
-    assert ref["scores"]["reward"] > max(rows[n]["scores"]["reward"] or 0 for n in ("run:tiny-run", "base:tiny-random-gemma3"))
+    assert ref["scores"]["reward"] > max(
+        rows[n]["scores"]["reward"] or 0 for n in ("run:tiny-run", "base:tiny-random-gemma3")
+    )
     assert rows["run:broken"]["svg"] is None and rows["run:broken"]["error"]
     assert seen[0] == (0.0, "run:tiny-run (1 of 4)") and seen[-1] == (1.0, "done")
     assert any("stand-ins" in n for n in result["notes"])
@@ -119,23 +130,39 @@ def test_gallery_filters_a_benchmark_run(tmp_path):
     from svg_agent.app.serve import benchmark_systems, discover_benchmarks
 
     folder = tmp_path / "runs" / "bench"
-    rows = [("a", "1", "a red circle", '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"><circle cx="192" '
-             'cy="192" r="90" fill="red"/></svg>'),
-            ("b", "1", "a red circle", '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"/>'),
-            ("a", "2", "a blue square", '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"><rect x="90" '
-             'y="90" width="200" height="200" fill="blue"/></svg>')]
+    rows = [
+        (
+            "a",
+            "1",
+            "a red circle",
+            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"><circle cx="192" '
+            'cy="192" r="90" fill="red"/></svg>',
+        ),
+        ("b", "1", "a red circle", '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"/>'),
+        (
+            "a",
+            "2",
+            "a blue square",
+            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384"><rect x="90" '
+            'y="90" width="200" height="200" fill="blue"/></svg>',
+        ),
+    ]
     for system, rid, _desc, svg in rows:
         (folder / "svgs" / system).mkdir(parents=True, exist_ok=True)
         (folder / "svgs" / system / f"{rid}.svg").write_text(svg)
-    lines = [json.dumps({"system": s, "id": i, "description": d, "reward": 0.5, "bytes": len(v), "valid": True})
-             for s, i, d, v in rows]
-    (folder / "results.jsonl").write_text("\n".join(lines + ['{"cut off'] ) + "\n")
+    lines = [
+        json.dumps({"system": s, "id": i, "description": d, "reward": 0.5, "bytes": len(v), "valid": True})
+        for s, i, d, v in rows
+    ]
+    (folder / "results.jsonl").write_text("\n".join(lines + ['{"cut off']) + "\n")
     assert discover_benchmarks(tmp_path / "runs") == [folder]
     assert benchmark_systems(folder) == ["a", "b"]
     assert len(gallery_items(folder)) == 3
     only_a = gallery_items(folder, "a")
-    assert [c for _, c in only_a] == [f"a: a red circle [reward 0.5, {len(rows[0][3])} B]",
-                                      f"a: a blue square [reward 0.5, {len(rows[2][3])} B]"]
+    assert [c for _, c in only_a] == [
+        f"a: a red circle [reward 0.5, {len(rows[0][3])} B]",
+        f"a: a blue square [reward 0.5, {len(rows[2][3])} B]",
+    ]
     squares = gallery_items(folder, "all", "SQUARE")
     assert len(squares) == 1 and squares[0][0].getpixel((96, 96))[2] > 200  # the blue square, rendered
     with pytest.raises(InputError, match="no results.jsonl"):
@@ -143,6 +170,7 @@ def test_gallery_filters_a_benchmark_run(tmp_path):
 
 
 # ---------------------------------------------------------------- a running server
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -166,9 +194,26 @@ def server(runs, tmp_path_factory):
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = dict(os.environ, PYTHONUNBUFFERED="1", GRADIO_ANALYTICS_ENABLED="False")
     with open(log, "w") as f:
-        proc = subprocess.Popen([sys.executable, "-m", "svg_agent", "serve", "--model", "tiny-random-gemma3",
-                                 "--runs-dir", str(runs), "--port", str(port), "--ocr", "none"],
-                                stdout=f, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "svg_agent",
+                "serve",
+                "--model",
+                "tiny-random-gemma3",
+                "--runs-dir",
+                str(runs),
+                "--port",
+                str(port),
+                "--ocr",
+                "none",
+            ],
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
     while True:
@@ -193,16 +238,22 @@ def test_api_draw(server):
     url, systems = server
     assert [s["name"] for s in systems] == ["run:tiny-run", "base:tiny-random-gemma3", "procedural"]
     description, reference = _corpus_description()
-    code, body = _post(url + "/api/draw", {"description": description, "n": 1, "time_budget": 60,
-                                           "systems": ["base:tiny-random-gemma3", "procedural"]})
+    code, body = _post(
+        url + "/api/draw",
+        {"description": description, "n": 1, "time_budget": 60, "systems": ["base:tiny-random-gemma3", "procedural"]},
+    )
     assert code == 200, body
     got = {r["name"]: r for r in body["systems"]}
     assert set(got) == {"base:tiny-random-gemma3", "procedural"}
     assert validate(got["base:tiny-random-gemma3"]["svg"]).valid and got["base:tiny-random-gemma3"]["seconds"] > 0
     assert got["procedural"]["svg"] == reference and got["procedural"]["scores"]["judge_faithfulness"] > 0.5
-    for bad, match in [({"description": ""}, "give a description"), ({"description": "x", "systems": ["vtracer"]}, "unknown system"),
-                       ({"description": "x", "colour": "red"}, "unknown field 'colour'"), (b"{not json", "must be JSON"),
-                       ([1, 2], "JSON object")]:
+    for bad, match in [
+        ({"description": ""}, "give a description"),
+        ({"description": "x", "systems": ["vtracer"]}, "unknown system"),
+        ({"description": "x", "colour": "red"}, "unknown field 'colour'"),
+        (b"{not json", "must be JSON"),
+        ([1, 2], "JSON object"),
+    ]:
         code, body = _post(url + "/api/draw", bad)
         assert code == 400 and match in body["error"], (bad, body)
 
@@ -248,6 +299,8 @@ def test_vectorizer_system_with_a_tiny_diffusion_model(settings, tmp_path):
     sd = str(tiny_stable_diffusion(tmp_path / "sd"))
     specs = default_systems(tmp_path / "no-runs", model="tiny-random-gemma3", diffusion=sd, base=False)
     assert [s.name for s in specs] == ["vectorizer", "procedural"]
-    service = DrawService(specs, settings, corpus_size=10, diffusion={"steps": 2, "width": 64, "height": 64, "device": "cpu"})
+    service = DrawService(
+        specs, settings, corpus_size=10, diffusion={"steps": 2, "width": 64, "height": 64, "device": "cpu"}
+    )
     (row,) = service.draw("a purple forest at dusk", n=1, time_budget=30, systems=["vectorizer"])["systems"]
     assert row["error"] is None and validate(row["svg"]).valid and row["raw_valid"] and row["defended"] is not None

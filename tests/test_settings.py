@@ -19,8 +19,12 @@ def _configs():
     return {"train": TrainConfig, "generate": GenerateConfig, "benchmark": BenchmarkConfig, "policy": PolicySpec}
 
 
-GROUPS = {"train": (PolicySettings, RewardSettings, DataSettings), "generate": (PolicySettings, RewardSettings),
-          "benchmark": (RewardSettings,), "policy": (PolicySettings,)}
+GROUPS = {
+    "train": (PolicySettings, RewardSettings, DataSettings),
+    "generate": (PolicySettings, RewardSettings),
+    "benchmark": (RewardSettings,),
+    "policy": (PolicySettings,),
+}
 
 
 def _build(name, cls, **kw):
@@ -98,7 +102,13 @@ def test_scorer_config_reads_any_object_with_the_reward_fields():
 
     sc = scorer_config(Args(), validity="sanitized")
     assert (sc.ocr_backend, sc.aesthetic, sc.clip_model, sc.vqa, sc.judge, sc.validity) == (
-        "tesseract", None, "ViT-B-32", None, "auto", "sanitized")
+        "tesseract",
+        None,
+        "ViT-B-32",
+        None,
+        "auto",
+        "sanitized",
+    )
 
 
 def test_group_pick_and_of():
@@ -106,8 +116,14 @@ def test_group_pick_and_of():
     from svg_agent.app.train import TrainConfig
 
     cfg = TrainConfig(model="m", dtype="bfloat16", prompt_format="base", vqa="google/paligemma2-3b-mix-224")
-    assert PolicySettings.pick(cfg) == {"model": "m", "adapter": None, "prompt_format": "base", "dtype": "bfloat16",
-                                        "load_in_4bit": False, "attn_implementation": None}
+    assert PolicySettings.pick(cfg) == {
+        "model": "m",
+        "adapter": None,
+        "prompt_format": "base",
+        "dtype": "bfloat16",
+        "load_in_4bit": False,
+        "attn_implementation": None,
+    }
     assert RewardSettings.pick(cfg)["vqa"] == "google/paligemma2-3b-mix-224"
     spec = PolicySpec.of(cfg, device="cpu")
     assert (spec.model, spec.dtype, spec.prompt_format, spec.device) == ("m", "bfloat16", "base", "cpu")
@@ -123,15 +139,27 @@ def test_generate_config_from_a_training_run_takes_its_policy_and_reward(tmp_pat
 
     run = tmp_path / "run"
     (run / "adapter").mkdir(parents=True)
-    tc = TrainConfig(model="gemma3-270m-offline", prompt_format="base", ocr_backend="tesseract", judge="none",
-                     adapter="some/other/start")
+    tc = TrainConfig(
+        model="gemma3-270m-offline",
+        prompt_format="base",
+        ocr_backend="tesseract",
+        judge="none",
+        adapter="some/other/start",
+    )
     (run / "train_config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(tc)))
     g = load_generate_config(None, {"n": 2}, adapter=str(run))
-    assert (g.model, g.prompt_format, g.ocr_backend, g.judge, g.n) == ("gemma3-270m-offline", "base", "tesseract", None, 2)
+    assert (g.model, g.prompt_format, g.ocr_backend, g.judge, g.n) == (
+        "gemma3-270m-offline",
+        "base",
+        "tesseract",
+        None,
+        2,
+    )
     assert g.adapter == str(run)  # the run's own adapter, not the one it started from
 
 
 # ---------------------------------------------------------------- TRL pass-through
+
 
 def _train_cfg(**kw):
     from svg_agent.app.train import TrainConfig
@@ -144,8 +172,12 @@ def test_sft_mapping_reaches_the_trl_config(tmp_path):
 
     from svg_agent.app.train import _sft_kwargs, _trl_kwargs
 
-    cfg = _train_cfg(sft={"max_grad_norm": 0.25, "lr_scheduler_type": "linear"}, sft_max_steps=40, sft_warmup_ratio=0.05,
-                     output_dir=str(tmp_path))
+    cfg = _train_cfg(
+        sft={"max_grad_norm": 0.25, "lr_scheduler_type": "linear"},
+        sft_max_steps=40,
+        sft_warmup_ratio=0.05,
+        output_dir=str(tmp_path),
+    )
     args = SFTConfig(**_trl_kwargs(SFTConfig, "sft", cfg, _sft_kwargs(cfg, tmp_path / "sft", SFTConfig)))
     assert args.max_grad_norm == 0.25
     assert args.lr_scheduler_type == "linear"  # the project's choice (cosine) is overridable
@@ -164,12 +196,15 @@ def test_grpo_mapping_reaches_the_trl_config(tmp_path):
     assert args.num_generations == cfg.grpo_num_generations
 
 
-@pytest.mark.parametrize("mapping, message", [
-    ({"max_grad_nrm": 1.0}, "has no setting 'max_grad_nrm'"),
-    ({"learning_rate": 1e-3}, "set by the field sft_learning_rate"),
-    ({"warmup_steps": 3}, "set by the field sft_warmup_ratio"),
-    ({"output_dir": "/elsewhere"}, "chosen by the run"),
-])
+@pytest.mark.parametrize(
+    "mapping, message",
+    [
+        ({"max_grad_nrm": 1.0}, "has no setting 'max_grad_nrm'"),
+        ({"learning_rate": 1e-3}, "set by the field sft_learning_rate"),
+        ({"warmup_steps": 3}, "set by the field sft_warmup_ratio"),
+        ({"output_dir": "/elsewhere"}, "chosen by the run"),
+    ],
+)
 def test_bad_sft_keys_are_errors_before_any_model_loads(mapping, message):
     from svg_agent.app.train import check_trl_settings
 

@@ -32,12 +32,30 @@ def tiny_model(tmp_path_factory):
 
 
 def _config(tiny_model, out, **kw) -> TrainConfig:
-    base = dict(model=tiny_model, prompt_format="base", output_dir=str(out), dataset_size=24, report_to=["none"],
-                eval_descriptions=["a red circle on a blue background", "a starry night over a calm sea"],
-                sample_max_new_tokens=16, sft_max_steps=1, sft_batch_size=2, sft_learning_rate=1e-2, sft_warmup_ratio=0.0,
-                grpo_max_steps=2, grpo_num_generations=2, grpo_batch_size=2, grpo_max_completion_length=24,
-                grpo_learning_rate=1e-2, grpo_rewards=["reward", "bytes", "standin_faithfulness"],
-                grpo_reward_weights=[1.0, 0.01, 0.0], ocr_backend=None, save_steps=1, lora_r=4, lora_alpha=8)
+    base = dict(
+        model=tiny_model,
+        prompt_format="base",
+        output_dir=str(out),
+        dataset_size=24,
+        report_to=["none"],
+        eval_descriptions=["a red circle on a blue background", "a starry night over a calm sea"],
+        sample_max_new_tokens=16,
+        sft_max_steps=1,
+        sft_batch_size=2,
+        sft_learning_rate=1e-2,
+        sft_warmup_ratio=0.0,
+        grpo_max_steps=2,
+        grpo_num_generations=2,
+        grpo_batch_size=2,
+        grpo_max_completion_length=24,
+        grpo_learning_rate=1e-2,
+        grpo_rewards=["reward", "bytes", "standin_faithfulness"],
+        grpo_reward_weights=[1.0, 0.01, 0.0],
+        ocr_backend=None,
+        save_steps=1,
+        lora_r=4,
+        lora_alpha=8,
+    )
     base.update(kw)
     return TrainConfig(**base)
 
@@ -60,7 +78,9 @@ def test_sft_then_grpo_change_lora_only_and_feed_reward_columns(tiny_model, tmp_
 
         def wrap(f):
             def g(prompts=None, completions=None, **cols):
-                seen.append((f.__name__, sorted(cols), cols.get("questions", [None])[0], cols.get("description", [None])[0]))
+                seen.append(
+                    (f.__name__, sorted(cols), cols.get("questions", [None])[0], cols.get("description", [None])[0])
+                )
                 return f(prompts=prompts, completions=completions, **cols)
 
             g.__name__ = f.__name__
@@ -75,8 +95,11 @@ def test_sft_then_grpo_change_lora_only_and_feed_reward_columns(tiny_model, tmp_
 
     # base weights are untouched: compare with the saved model
     base = load_file(Path(tiny_model) / "model.safetensors")
-    trained = {k.replace("base_model.model.", "").replace(".base_layer", ""): v for k, v in model.state_dict().items()
-               if "lora_" not in k}
+    trained = {
+        k.replace("base_model.model.", "").replace(".base_layer", ""): v
+        for k, v in model.state_dict().items()
+        if "lora_" not in k
+    }
     compared = 0
     for name, tensor in base.items():
         if name in trained:
@@ -103,9 +126,18 @@ def test_sft_then_grpo_change_lora_only_and_feed_reward_columns(tiny_model, tmp_
     log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     assert any(r["stage"] == "sft" and "loss" in r for r in log)
     rl = [r for r in log if r["stage"] == "grpo" and "rewards/bytes/mean" in r]
-    assert len(rl) == 2 and all("rewards/raw_validity/mean" not in r or r["rewards/raw_validity/mean"] in (0, 1) for r in rl)
-    for name in ("curves.png", "samples.png", "samples_start.jsonl", "samples_end.jsonl", "summary.json",
-                 "adapter/adapter_config.json", "train_config.yaml"):
+    assert len(rl) == 2 and all(
+        "rewards/raw_validity/mean" not in r or r["rewards/raw_validity/mean"] in (0, 1) for r in rl
+    )
+    for name in (
+        "curves.png",
+        "samples.png",
+        "samples_start.jsonl",
+        "samples_end.jsonl",
+        "summary.json",
+        "adapter/adapter_config.json",
+        "train_config.yaml",
+    ):
         assert (out / name).exists(), name
     assert json.loads((out / "state.json").read_text())["completed"] == ["sft", "grpo"]
 
@@ -210,8 +242,9 @@ def test_missing_model_folder_is_an_input_error(tmp_path):
 
 
 def _cli(*args, env=None, timeout=600):
-    return subprocess.run([sys.executable, "-m", "svg_agent", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "svg_agent", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout, env=env
+    )
 
 
 def test_help_documents_every_field():
@@ -233,8 +266,23 @@ def test_cli_train_then_generate(tmp_path):
     log = (out / "log.jsonl").read_text()
     assert "rewards/reward/mean" in log and "rewards/raw_validity/mean" in log and "rewards/bytes/mean" in log
     svg = tmp_path / "out.svg"
-    r = _cli("generate", "a red circle on a blue background", "--config", str(TINY_RECIPE), "--adapter", str(out),
-             "-o", str(svg), "--n", "2", "--max-new-tokens", "32", "--time-budget", "60", env=env)
+    r = _cli(
+        "generate",
+        "a red circle on a blue background",
+        "--config",
+        str(TINY_RECIPE),
+        "--adapter",
+        str(out),
+        "-o",
+        str(svg),
+        "--n",
+        "2",
+        "--max-new-tokens",
+        "32",
+        "--time-budget",
+        "60",
+        env=env,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     from svg_agent.constraints import validate
 
@@ -250,9 +298,26 @@ def test_accelerate_launch_two_cpu_processes(tmp_path):
     pytest.importorskip("accelerate")
     env = dict(os.environ, SVG_AGENT_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(ROOT / "configs/accelerate/cpu-2proc.yaml"),
-           "-m", "svg_agent", "train", "--config", str(TINY_RECIPE), "--output_dir", str(out), "--report_to", "none",
-           "--sft_max_steps", "2", "--grpo_max_steps", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(ROOT / "configs/accelerate/cpu-2proc.yaml"),
+        "-m",
+        "svg_agent",
+        "train",
+        "--config",
+        str(TINY_RECIPE),
+        "--output_dir",
+        str(out),
+        "--report_to",
+        "none",
+        "--sft_max_steps",
+        "2",
+        "--grpo_max_steps",
+        "1",
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
     assert r.returncode == 0, r.stderr[-4000:]
     assert (out / "adapter" / "adapter_model.safetensors").exists()

@@ -24,7 +24,9 @@ def gray_ssim(source: np.ndarray, svg: str, side: int = 64) -> float:
     (at full size a flat canvas out-scores any posterised trace on texture alone)."""
     rgb = np.stack([source] * 3, -1) if source.ndim == 2 else source
     src = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (side, side), interpolation=cv2.INTER_AREA)
-    out = cv2.resize(cv2.cvtColor(np.asarray(render_image(svg)), cv2.COLOR_RGB2GRAY), (side, side), interpolation=cv2.INTER_AREA)
+    out = cv2.resize(
+        cv2.cvtColor(np.asarray(render_image(svg)), cv2.COLOR_RGB2GRAY), (side, side), interpolation=cv2.INTER_AREA
+    )
     return structural_similarity(src, out, data_range=255)
 
 
@@ -62,7 +64,12 @@ def test_fixed_colours_and_bad_input():
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(h=st.integers(1, 300), w=st.integers(1, 300), kind=st.sampled_from(["noise", "flat", "blocks", "gray", "rgba"]), seed=st.integers(0, 999))
+@given(
+    h=st.integers(1, 300),
+    w=st.integers(1, 300),
+    kind=st.sampled_from(["noise", "flat", "blocks", "gray", "rgba"]),
+    seed=st.integers(0, 999),
+)
 def test_any_image_gives_a_valid_svg_under_budget(h, w, kind, seed):
     rng = np.random.RandomState(seed)
     if kind == "noise":
@@ -70,7 +77,9 @@ def test_any_image_gives_a_valid_svg_under_budget(h, w, kind, seed):
     elif kind == "flat":
         img = np.full((h, w, 3), rng.randint(0, 256, 3), np.uint8)
     elif kind == "blocks":
-        img = np.kron(rng.randint(0, 256, (max(1, h // 20 + 1), max(1, w // 20 + 1), 3)), np.ones((20, 20, 1))).astype(np.uint8)[:h, :w]
+        img = np.kron(rng.randint(0, 256, (max(1, h // 20 + 1), max(1, w // 20 + 1), 3)), np.ones((20, 20, 1))).astype(
+            np.uint8
+        )[:h, :w]
     elif kind == "gray":
         img = rng.randint(0, 256, (h, w), dtype=np.uint8)
     else:
@@ -80,8 +89,11 @@ def test_any_image_gives_a_valid_svg_under_budget(h, w, kind, seed):
 
 
 @settings(max_examples=60, deadline=None)
-@given(polys=st.lists(st.lists(st.tuples(st.integers(0, 800), st.integers(0, 800)), min_size=1, max_size=30),
-                      min_size=1, max_size=6))
+@given(
+    polys=st.lists(
+        st.lists(st.tuples(st.integers(0, 800), st.integers(0, 800)), min_size=1, max_size=30), min_size=1, max_size=6
+    )
+)
 def test_path_length_is_the_length_of_the_path_text(polys):
     from vectorize.trace import path_data, path_length
 

@@ -57,13 +57,23 @@ def test_tiny_paligemma_end_to_end_matches_the_metric_recipe(tiny):
     model = PaliGemmaForConditionalGeneration.from_pretrained(tiny).eval()
     want = []
     for chunk in (QS[:4], QS[4:]):
-        inputs = proc(images=[Image.fromarray(image)] * len(chunk), text=[format_prompt(q["question"], q["choices"]) for q in chunk],
-                      return_tensors="pt", padding="longest")
+        inputs = proc(
+            images=[Image.fromarray(image)] * len(chunk),
+            text=[format_prompt(q["question"], q["choices"]) for q in chunk],
+            return_tensors="pt",
+            padding="longest",
+        )
         with torch.no_grad():
             last = model(**inputs).logits[:, -1, :]
         for row, q in zip(last, chunk):
             letters = "ABCD"[: len(q["choices"])]
-            ids = [(proc.tokenizer.encode(c, add_special_tokens=False)[0], proc.tokenizer.encode(" " + c, add_special_tokens=False)[0]) for c in letters]
+            ids = [
+                (
+                    proc.tokenizer.encode(c, add_special_tokens=False)[0],
+                    proc.tokenizer.encode(" " + c, add_special_tokens=False)[0],
+                )
+                for c in letters
+            ]
             masked = torch.full_like(row, float("-inf"))
             for a, b in ids:
                 masked[a], masked[b] = row[a], row[b]

@@ -24,8 +24,15 @@ class Captioner:
         model, processor: already built objects (tests).
     """
 
-    def __init__(self, model_id: str = "Salesforce/blip2-opt-2.7b", device: str | None = None, max_new_tokens: int = 30,
-                 prompt: str | None = None, model=None, processor=None):
+    def __init__(
+        self,
+        model_id: str = "Salesforce/blip2-opt-2.7b",
+        device: str | None = None,
+        max_new_tokens: int = 30,
+        prompt: str | None = None,
+        model=None,
+        processor=None,
+    ):
         self.model_id, self.device, self.max_new_tokens, self.prompt = model_id, device, max_new_tokens, prompt
         self.model, self.processor = model, processor
 
@@ -41,7 +48,9 @@ class Captioner:
                 dtype = torch.float16 if self.device == "cuda" else torch.float32
                 self.model = AutoModelForImageTextToText.from_pretrained(self.model_id, dtype=dtype)
             except (OSError, ValueError) as exc:
-                raise ConfigError(f"could not load the captioning model {self.model_id}: {str(exc).splitlines()[0][:200]}") from None
+                raise ConfigError(
+                    f"could not load the captioning model {self.model_id}: {str(exc).splitlines()[0][:200]}"
+                ) from None
         self.model = self.model.to(self.device).eval()
 
     def __call__(self, image) -> str:
@@ -61,5 +70,5 @@ class Captioner:
             out = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
         text = self.processor.batch_decode(out, skip_special_tokens=True)[0]
         if self.prompt and text.startswith(self.prompt):
-            text = text[len(self.prompt):]
+            text = text[len(self.prompt) :]
         return " ".join(text.split())[:200]

@@ -46,8 +46,14 @@ def _procedural(n: int, seed: int):
     from .scenes import generate_scenes
 
     for i, scene in enumerate(generate_scenes(n, seed=seed)):
-        yield {"id": f"proc-{seed}-{i:06d}", "description": scene.description, "svg": scene.svg,
-               "questions": scene.questions, "source": "procedural", "family": scene.family}
+        yield {
+            "id": f"proc-{seed}-{i:06d}",
+            "description": scene.description,
+            "svg": scene.svg,
+            "questions": scene.questions,
+            "source": "procedural",
+            "family": scene.family,
+        }
 
 
 def _images(folder: Path, max_bytes: int, captioner=None, questions_fn=None):
@@ -62,11 +68,19 @@ def _images(folder: Path, max_bytes: int, captioner=None, questions_fn=None):
         image = Image.open(path).convert("RGBA")
         # Without a captioning model (or an empty caption) the file name is the description:
         # "red_barn.png" -> "red barn".
-        description = (captioner(image) if captioner is not None else "") or path.stem.replace("_", " ").replace("-", " ").strip()
+        description = (captioner(image) if captioner is not None else "") or path.stem.replace("_", " ").replace(
+            "-", " "
+        ).strip()
         result = vectorize_image(image, max_bytes=max_bytes)
-        yield {"id": f"img-{i:06d}", "description": description, "svg": result.svg,
-               "questions": questions_fn(description) if questions_fn else [], "source": "vectorizer", "family": "traced",
-               "image": str(path)}
+        yield {
+            "id": f"img-{i:06d}",
+            "description": description,
+            "svg": result.svg,
+            "questions": questions_fn(description) if questions_fn else [],
+            "source": "vectorizer",
+            "family": "traced",
+            "image": str(path),
+        }
 
 
 def _described(descriptions: list[str], pipeline, max_bytes: int, seed: int, image_dir: Path, questions_fn):
@@ -75,15 +89,30 @@ def _described(descriptions: list[str], pipeline, max_bytes: int, seed: int, ima
         out = pipeline(description, max_bytes=max_bytes, seed=seed + i)
         path = image_dir / f"vec-{i:06d}.png"
         out.image.save(path)
-        yield {"id": f"vec-{i:06d}", "description": description, "svg": out.svg,
-               "questions": questions_fn(description) if questions_fn else [],
-               "source": "vectorizer", "family": "diffusion", "image": str(path)}
+        yield {
+            "id": f"vec-{i:06d}",
+            "description": description,
+            "svg": out.svg,
+            "questions": questions_fn(description) if questions_fn else [],
+            "source": "vectorizer",
+            "family": "diffusion",
+            "image": str(path),
+        }
 
 
-def build_dataset(output: str | Path, source: str = "procedural", n: int = 1000, seed: int = 0,
-                  images: str | Path | None = None, max_bytes: int = 10_000, progress: bool = True,
-                  captioner: str | None = None, descriptions: str | Path | None = None, diffusion=None,
-                  questions_fn=None) -> int:
+def build_dataset(
+    output: str | Path,
+    source: str = "procedural",
+    n: int = 1000,
+    seed: int = 0,
+    images: str | Path | None = None,
+    max_bytes: int = 10_000,
+    progress: bool = True,
+    captioner: str | None = None,
+    descriptions: str | Path | None = None,
+    diffusion=None,
+    questions_fn=None,
+) -> int:
     """Write (or complete) a dataset file; returns the number of records in it.
 
     Args:
@@ -123,7 +152,9 @@ def build_dataset(output: str | Path, source: str = "procedural", n: int = 1000,
             raise InputError("--source descriptions needs --descriptions FILE (one description per line)")
         lines = [x.strip() for x in Path(descriptions).read_text(encoding="utf-8").splitlines() if x.strip()]
         image_dir = out.with_name(out.stem + "_images")
-        records = _described(lines, VectorizerPipeline(diffusion or DiffusionConfig()), max_bytes, seed, image_dir, questions_fn)
+        records = _described(
+            lines, VectorizerPipeline(diffusion or DiffusionConfig()), max_bytes, seed, image_dir, questions_fn
+        )
         total = len(lines)
     else:
         raise InputError(f"unknown source {source!r}; choose procedural, images or descriptions")

@@ -12,27 +12,147 @@ from __future__ import annotations
 import random
 import re
 
-COLORS = ["red", "crimson", "scarlet", "orange", "amber", "yellow", "golden", "green", "emerald", "olive", "teal",
-          "turquoise", "blue", "navy", "sapphire", "purple", "violet", "lavender", "magenta", "pink", "brown",
-          "beige", "gray", "charcoal", "black", "white", "silver", "cream", "maroon", "indigo"]
+COLORS = [
+    "red",
+    "crimson",
+    "scarlet",
+    "orange",
+    "amber",
+    "yellow",
+    "golden",
+    "green",
+    "emerald",
+    "olive",
+    "teal",
+    "turquoise",
+    "blue",
+    "navy",
+    "sapphire",
+    "purple",
+    "violet",
+    "lavender",
+    "magenta",
+    "pink",
+    "brown",
+    "beige",
+    "gray",
+    "charcoal",
+    "black",
+    "white",
+    "silver",
+    "cream",
+    "maroon",
+    "indigo",
+]
 TONES = ["", "", "", "dark ", "light ", "pale ", "bright ", "deep "]
-SHAPES = ["circles", "squares", "triangles", "rectangles", "stars", "hexagons", "dots", "stripes", "waves", "spirals",
-          "diamonds", "arcs", "lines"]
-ARRANGEMENTS = ["forming a chaotic grid", "arranged in a spiral", "scattered across a {c} background",
-                "in a neat row", "stacked in a tower", "overlapping in the center", "radiating from the middle",
-                "floating on a {c} field", "in concentric rings", "along a diagonal"]
-PLACES = ["forest", "lake", "mountain range", "desert", "beach", "meadow", "canyon", "river valley", "snowy field",
-          "city skyline", "harbor", "island", "waterfall", "vineyard", "lighthouse on a cliff", "cottage on a hill"]
-TIMES = ["at dawn", "at sunrise", "at noon", "in the afternoon", "at dusk", "at sunset", "at twilight", "at night",
-         "under a full moon", "under a starry sky"]
+SHAPES = [
+    "circles",
+    "squares",
+    "triangles",
+    "rectangles",
+    "stars",
+    "hexagons",
+    "dots",
+    "stripes",
+    "waves",
+    "spirals",
+    "diamonds",
+    "arcs",
+    "lines",
+]
+ARRANGEMENTS = [
+    "forming a chaotic grid",
+    "arranged in a spiral",
+    "scattered across a {c} background",
+    "in a neat row",
+    "stacked in a tower",
+    "overlapping in the center",
+    "radiating from the middle",
+    "floating on a {c} field",
+    "in concentric rings",
+    "along a diagonal",
+]
+PLACES = [
+    "forest",
+    "lake",
+    "mountain range",
+    "desert",
+    "beach",
+    "meadow",
+    "canyon",
+    "river valley",
+    "snowy field",
+    "city skyline",
+    "harbor",
+    "island",
+    "waterfall",
+    "vineyard",
+    "lighthouse on a cliff",
+    "cottage on a hill",
+]
+TIMES = [
+    "at dawn",
+    "at sunrise",
+    "at noon",
+    "in the afternoon",
+    "at dusk",
+    "at sunset",
+    "at twilight",
+    "at night",
+    "under a full moon",
+    "under a starry sky",
+]
 WEATHER = ["", "", "in the rain", "in thick fog", "after a snowfall", "under storm clouds", "in a light breeze"]
-GARMENTS = ["coat", "dress", "scarf", "hat", "jacket", "skirt", "sweater", "boots", "umbrella", "cape",
-            "gloves", "shirt", "vest", "backpack", "kimono"]
+GARMENTS = [
+    "coat",
+    "dress",
+    "scarf",
+    "hat",
+    "jacket",
+    "skirt",
+    "sweater",
+    "boots",
+    "umbrella",
+    "cape",
+    "gloves",
+    "shirt",
+    "vest",
+    "backpack",
+    "kimono",
+]
 MATERIALS = ["wool", "silk", "linen", "leather", "denim", "velvet", "cotton", "knit", "corduroy", "satin"]
-DETAILS = ["with a faux fur collar", "with brass buttons", "with a wide belt", "with pleats", "with a floral pattern",
-           "with polka dots", "with a hood", "with fringed edges", "with a zigzag hem", "with embroidered cuffs"]
-OBJECTS = ["teapot", "bicycle", "sailboat", "hot air balloon", "kite", "clock tower", "lantern", "violin", "cactus",
-           "rocket", "owl", "fox", "whale", "butterfly", "mushroom", "windmill", "treehouse", "carousel"]
+DETAILS = [
+    "with a faux fur collar",
+    "with brass buttons",
+    "with a wide belt",
+    "with pleats",
+    "with a floral pattern",
+    "with polka dots",
+    "with a hood",
+    "with fringed edges",
+    "with a zigzag hem",
+    "with embroidered cuffs",
+]
+OBJECTS = [
+    "teapot",
+    "bicycle",
+    "sailboat",
+    "hot air balloon",
+    "kite",
+    "clock tower",
+    "lantern",
+    "violin",
+    "cactus",
+    "rocket",
+    "owl",
+    "fox",
+    "whale",
+    "butterfly",
+    "mushroom",
+    "windmill",
+    "treehouse",
+    "carousel",
+]
 
 
 def _color(rng: random.Random) -> str:
@@ -83,8 +203,9 @@ def generate_descriptions(n: int, seed: int = 0) -> list[str]:
     return list(out)
 
 
-def llm_descriptions(n: int, generator_model: str | None = None, model=None, tokenizer=None, seed: int = 0,
-                     max_new_tokens: int = 512) -> list[str]:
+def llm_descriptions(
+    n: int, generator_model: str | None = None, model=None, tokenizer=None, seed: int = 0, max_new_tokens: int = 512
+) -> list[str]:
     """Descriptions from an instruction-tuned LLM, topped up from the grammar to `n`."""
     from svg_agent._torchvision import import_torch
     from svg_agent.errors import ConfigError
@@ -99,17 +220,19 @@ def llm_descriptions(n: int, generator_model: str | None = None, model=None, tok
         except (OSError, ValueError) as exc:
             raise ConfigError(f"could not load {generator_model}: {str(exc).splitlines()[0][:200]}") from None
     examples = generate_descriptions(6, seed)
-    ask = ("Write 20 short descriptions of simple pictures, one per line, each under 15 words, like:\n"
-           + "\n".join(examples))
+    ask = "Write 20 short descriptions of simple pictures, one per line, each under 15 words, like:\n" + "\n".join(
+        examples
+    )
     if getattr(tokenizer, "chat_template", None):
-        inputs = tokenizer.apply_chat_template([{"role": "user", "content": ask}], add_generation_prompt=True,
-                                               return_tensors="pt", return_dict=True)
+        inputs = tokenizer.apply_chat_template(
+            [{"role": "user", "content": ask}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
     else:
         inputs = tokenizer(ask, return_tensors="pt")
     torch.manual_seed(seed)
     with torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=True, temperature=0.9)
-    reply = tokenizer.decode(out[0][inputs["input_ids"].shape[-1]:], skip_special_tokens=True)
+    reply = tokenizer.decode(out[0][inputs["input_ids"].shape[-1] :], skip_special_tokens=True)
     found: dict[str, None] = {}
     for line in reply.splitlines():
         line = re.sub(r"^\s*(?:\d+[.)]|[-*•])\s*", "", line).strip().strip('"').rstrip(".")

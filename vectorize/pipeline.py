@@ -25,9 +25,14 @@ from svg_agent.errors import ConfigError, InputError
 from .trace import TraceSettings, vectorize_image
 
 SCHEDULERS = {
-    "ddim": "DDIMScheduler", "euler": "EulerDiscreteScheduler", "euler_a": "EulerAncestralDiscreteScheduler",
-    "dpm++": "DPMSolverMultistepScheduler", "pndm": "PNDMScheduler", "lms": "LMSDiscreteScheduler",
-    "unipc": "UniPCMultistepScheduler", "lcm": "LCMScheduler",
+    "ddim": "DDIMScheduler",
+    "euler": "EulerDiscreteScheduler",
+    "euler_a": "EulerAncestralDiscreteScheduler",
+    "dpm++": "DPMSolverMultistepScheduler",
+    "pndm": "PNDMScheduler",
+    "lms": "LMSDiscreteScheduler",
+    "unipc": "UniPCMultistepScheduler",
+    "lcm": "LCMScheduler",
 }
 
 
@@ -36,9 +41,13 @@ class DiffusionConfig:
     """Text-to-image settings (the usual web-UI controls)."""
 
     model: str = "segmind/SSD-1B"
-    prompt_template: str = ("{description}, flat vector illustration, simple geometric shapes, bold solid colors, "
-                            "minimal, clean edges, centered composition")
-    negative_prompt: str = "text, letters, words, watermark, signature, photo, realistic, noise, texture, blurry, clutter"
+    prompt_template: str = (
+        "{description}, flat vector illustration, simple geometric shapes, bold solid colors, "
+        "minimal, clean edges, centered composition"
+    )
+    negative_prompt: str = (
+        "text, letters, words, watermark, signature, photo, realistic, noise, texture, blurry, clutter"
+    )
     scheduler: str | None = None  # keep the model's own when None
     steps: int = 25
     guidance_scale: float = 7.0
@@ -80,9 +89,12 @@ class ImageGenerator:
         if self.pipe is None:
             try:
                 self.pipe = diffusers.AutoPipelineForText2Image.from_pretrained(
-                    c.model, torch_dtype=torch.float16 if device == "cuda" else torch.float32)
+                    c.model, torch_dtype=torch.float16 if device == "cuda" else torch.float32
+                )
             except (OSError, ValueError) as exc:
-                raise ConfigError(f"could not load the diffusion model {c.model}: {str(exc).splitlines()[0][:200]}") from None
+                raise ConfigError(
+                    f"could not load the diffusion model {c.model}: {str(exc).splitlines()[0][:200]}"
+                ) from None
         if c.scheduler:
             cls = getattr(diffusers, SCHEDULERS[c.scheduler])
             self.pipe.scheduler = cls.from_config(self.pipe.scheduler.config)
@@ -92,15 +104,20 @@ class ImageGenerator:
             if c.textual_inversion:
                 self.pipe.load_textual_inversion(c.textual_inversion)
         except (ImportError, ValueError, OSError, KeyError) as exc:
-            raise ConfigError(f"could not load the style weights ({c.lora or c.textual_inversion}): "
-                              f"{str(exc).splitlines()[0][:200]}; LoRA needs `pip install peft`") from None
+            raise ConfigError(
+                f"could not load the style weights ({c.lora or c.textual_inversion}): "
+                f"{str(exc).splitlines()[0][:200]}; LoRA needs `pip install peft`"
+            ) from None
         self.pipe = self.pipe.to(device)
         self.pipe.set_progress_bar_config(disable=True)
         if c.refiner and self.refiner is None:
             try:  # shares the base model's second text encoder and VAE, as the SDXL recipe does
                 self.refiner = diffusers.AutoPipelineForImage2Image.from_pretrained(
-                    c.refiner, text_encoder_2=self.pipe.text_encoder_2, vae=self.pipe.vae,
-                    torch_dtype=torch.float16 if device == "cuda" else torch.float32).to(device)
+                    c.refiner,
+                    text_encoder_2=self.pipe.text_encoder_2,
+                    vae=self.pipe.vae,
+                    torch_dtype=torch.float16 if device == "cuda" else torch.float32,
+                ).to(device)
             except (OSError, ValueError, AttributeError) as exc:
                 raise ConfigError(f"could not load the refiner {c.refiner}: {str(exc).splitlines()[0][:200]}") from None
             self.refiner.set_progress_bar_config(disable=True)
@@ -115,13 +132,24 @@ class ImageGenerator:
         c = self.config
         self.last_prompt = c.prompt_template.format(description=description)
         generator = torch.Generator(device="cpu").manual_seed(c.seed if seed is None else seed)
-        common = dict(prompt=self.last_prompt, negative_prompt=c.negative_prompt or None, num_inference_steps=c.steps,
-                      guidance_scale=c.guidance_scale, generator=generator)
+        common = dict(
+            prompt=self.last_prompt,
+            negative_prompt=c.negative_prompt or None,
+            num_inference_steps=c.steps,
+            guidance_scale=c.guidance_scale,
+            generator=generator,
+        )
         if self.refiner is None:
             out = self.pipe(**common, width=c.width, height=c.height, num_images_per_prompt=c.images_per_prompt)
             return list(out.images)
-        latents = self.pipe(**common, width=c.width, height=c.height, num_images_per_prompt=c.images_per_prompt,
-                            denoising_end=c.refiner_split, output_type="latent").images
+        latents = self.pipe(
+            **common,
+            width=c.width,
+            height=c.height,
+            num_images_per_prompt=c.images_per_prompt,
+            denoising_end=c.refiner_split,
+            output_type="latent",
+        ).images
         common["prompt"] = [self.last_prompt] * len(latents)
         common["negative_prompt"] = [c.negative_prompt] * len(latents) if c.negative_prompt else None
         return list(self.refiner(**common, image=latents, denoising_start=c.refiner_split).images)
@@ -164,8 +192,14 @@ class VectorizerPipeline:
         self.diffusion = diffusion or DiffusionConfig()
         self.generator = generator
 
-    def __call__(self, description: str | None = None, image=None, max_bytes: int = 10_000,
-                 colors: int | None = None, seed: int | None = None) -> VectorizerOutput:
+    def __call__(
+        self,
+        description: str | None = None,
+        image=None,
+        max_bytes: int = 10_000,
+        colors: int | None = None,
+        seed: int | None = None,
+    ) -> VectorizerOutput:
         if (description is None) == (image is None):
             raise InputError("give either a description (to draw) or an image (to trace)")
         seconds = {}

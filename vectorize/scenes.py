@@ -48,35 +48,105 @@ NS = 'xmlns="http://www.w3.org/2000/svg"'
 # name -> (hex, basic family or None where the name sits between two families: a judge of these
 # pictures is not asked about those). The family is what a person calls the hue in one word.
 COLORS: dict[str, tuple[str, str | None]] = {
-    "red": ("#ff0000", "red"), "crimson": ("#dc143c", "red"), "scarlet": ("#e0261b", "red"),
-    "maroon": ("#800000", "red"), "burgundy": ("#7a1730", "red"), "ruby": ("#9b111e", "red"), "cherry": ("#c8102e", "red"),
-    "orange": ("#ffa500", "orange"), "tangerine": ("#f28500", "orange"), "coral": ("#ff7f50", "orange"),
-    "rust": ("#b7410e", "orange"), "ochre": ("#cc7722", "orange"), "peach": ("#ffb07c", None),
-    "yellow": ("#ffff00", "yellow"), "gold": ("#ffd700", "yellow"), "golden": ("#f0b92b", "yellow"),
-    "lemon": ("#f7e84b", "yellow"), "mustard": ("#d4a017", "yellow"), "amber": ("#ffbf00", "yellow"),
-    "green": ("#008000", "green"), "emerald": ("#1f8a5b", "green"), "lime": ("#00ff00", "green"),
-    "olive": ("#6b7a1f", "green"), "mint": ("#98e2b8", "green"), "jade": ("#00a36c", "green"), "sage": ("#9caf88", None),
-    "blue": ("#0000ff", "blue"), "navy": ("#000080", "blue"), "azure": ("#2f8fff", "blue"),
-    "sapphire": ("#0f52ba", "blue"), "cobalt": ("#0047ab", "blue"), "cerulean": ("#2a7fbf", "blue"),
-    "teal": ("#008080", None), "turquoise": ("#40e0d0", None), "cyan": ("#00ffff", None), "aqua": ("#00ffff", None),
-    "purple": ("#800080", "purple"), "violet": ("#ee82ee", "purple"), "indigo": ("#4b0082", "purple"),
-    "plum": ("#7d3c6e", "purple"), "lavender": ("#b49ddf", "purple"), "lilac": ("#c8a2c8", "purple"),
+    "red": ("#ff0000", "red"),
+    "crimson": ("#dc143c", "red"),
+    "scarlet": ("#e0261b", "red"),
+    "maroon": ("#800000", "red"),
+    "burgundy": ("#7a1730", "red"),
+    "ruby": ("#9b111e", "red"),
+    "cherry": ("#c8102e", "red"),
+    "orange": ("#ffa500", "orange"),
+    "tangerine": ("#f28500", "orange"),
+    "coral": ("#ff7f50", "orange"),
+    "rust": ("#b7410e", "orange"),
+    "ochre": ("#cc7722", "orange"),
+    "peach": ("#ffb07c", None),
+    "yellow": ("#ffff00", "yellow"),
+    "gold": ("#ffd700", "yellow"),
+    "golden": ("#f0b92b", "yellow"),
+    "lemon": ("#f7e84b", "yellow"),
+    "mustard": ("#d4a017", "yellow"),
+    "amber": ("#ffbf00", "yellow"),
+    "green": ("#008000", "green"),
+    "emerald": ("#1f8a5b", "green"),
+    "lime": ("#00ff00", "green"),
+    "olive": ("#6b7a1f", "green"),
+    "mint": ("#98e2b8", "green"),
+    "jade": ("#00a36c", "green"),
+    "sage": ("#9caf88", None),
+    "blue": ("#0000ff", "blue"),
+    "navy": ("#000080", "blue"),
+    "azure": ("#2f8fff", "blue"),
+    "sapphire": ("#0f52ba", "blue"),
+    "cobalt": ("#0047ab", "blue"),
+    "cerulean": ("#2a7fbf", "blue"),
+    "teal": ("#008080", None),
+    "turquoise": ("#40e0d0", None),
+    "cyan": ("#00ffff", None),
+    "aqua": ("#00ffff", None),
+    "purple": ("#800080", "purple"),
+    "violet": ("#ee82ee", "purple"),
+    "indigo": ("#4b0082", "purple"),
+    "plum": ("#7d3c6e", "purple"),
+    "lavender": ("#b49ddf", "purple"),
+    "lilac": ("#c8a2c8", "purple"),
     "mauve": ("#b784a7", "purple"),
-    "pink": ("#ffc0cb", "pink"), "rose": ("#e8668f", "pink"), "salmon": ("#fa8072", "pink"),
-    "fuchsia": ("#e0218a", "pink"), "magenta": ("#ff00ff", None),
-    "brown": ("#753", "brown"), "tan": ("#c89f6d", "brown"), "chocolate": ("#5c3317", "brown"),
-    "mahogany": ("#6b2d1f", "brown"), "chestnut": ("#8a4b2a", "brown"), "bronze": ("#a9713a", "brown"),
-    "beige": ("#f5f5dc", None), "khaki": ("#f0e68c", None),
-    "white": ("#ffffff", "white"), "ivory": ("#fffff0", "white"), "cream": ("#f7efd2", "white"),
-    "gray": ("#808080", "gray"), "silver": ("#c0c0c0", "gray"), "charcoal": ("#36393d", "gray"), "slate": ("#5d6d7e", "gray"),
-    "black": ("#000000", "black"), "ebony": ("#231f1c", "black"),
+    "pink": ("#ffc0cb", "pink"),
+    "rose": ("#e8668f", "pink"),
+    "salmon": ("#fa8072", "pink"),
+    "fuchsia": ("#e0218a", "pink"),
+    "magenta": ("#ff00ff", None),
+    "brown": ("#753", "brown"),
+    "tan": ("#c89f6d", "brown"),
+    "chocolate": ("#5c3317", "brown"),
+    "mahogany": ("#6b2d1f", "brown"),
+    "chestnut": ("#8a4b2a", "brown"),
+    "bronze": ("#a9713a", "brown"),
+    "beige": ("#f5f5dc", None),
+    "khaki": ("#f0e68c", None),
+    "white": ("#ffffff", "white"),
+    "ivory": ("#fffff0", "white"),
+    "cream": ("#f7efd2", "white"),
+    "gray": ("#808080", "gray"),
+    "silver": ("#c0c0c0", "gray"),
+    "charcoal": ("#36393d", "gray"),
+    "slate": ("#5d6d7e", "gray"),
+    "black": ("#000000", "black"),
+    "ebony": ("#231f1c", "black"),
 }
 # Lexicon names that are CSS colour names with that hue are drawn by name (fill="crimson"): the
 # description's word is the drawing's word, which a small policy learns to copy long before it
 # learns a hex code per word. The others (and every modified colour) are drawn in hex.
-CSS_NAMES = {"red", "crimson", "maroon", "orange", "coral", "gold", "yellow", "green", "lime", "teal", "turquoise", "cyan",
-             "aqua", "blue", "navy", "purple", "violet", "indigo", "pink", "salmon", "magenta", "khaki", "beige", "white",
-             "ivory", "gray", "silver", "black"}
+CSS_NAMES = {
+    "red",
+    "crimson",
+    "maroon",
+    "orange",
+    "coral",
+    "gold",
+    "yellow",
+    "green",
+    "lime",
+    "teal",
+    "turquoise",
+    "cyan",
+    "aqua",
+    "blue",
+    "navy",
+    "purple",
+    "violet",
+    "indigo",
+    "pink",
+    "salmon",
+    "magenta",
+    "khaki",
+    "beige",
+    "white",
+    "ivory",
+    "gray",
+    "silver",
+    "black",
+}
 BASIC = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray"]
 # modifier -> (mix toward white > 0 or black < 0, the colours it reads well on)
 MODIFIERS = {
@@ -88,20 +158,62 @@ MODIFIERS = {
 }
 COUNTS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
 
-SHAPES = ["circle", "square", "rectangle", "triangle", "star", "hexagon", "trapezoid", "crescent", "spiral", "ring",
-          "pyramid", "cone"]
+SHAPES = [
+    "circle",
+    "square",
+    "rectangle",
+    "triangle",
+    "star",
+    "hexagon",
+    "trapezoid",
+    "crescent",
+    "spiral",
+    "ring",
+    "pyramid",
+    "cone",
+]
 PATTERNS = ["stripe", "checkerboard", "grid", "wave", "line"]
-SCENE_OBJECTS = ["lighthouse", "cabin", "house", "castle", "tower", "bridge", "sailboat", "hot air balloon", "kite", "tree"]
-GARMENTS = ["coat", "jacket", "pants", "overalls", "skirt", "dress", "shirt", "t-shirt", "sweater", "scarf", "hat",
-            "sneakers", "boots", "bag", "umbrella"]
+SCENE_OBJECTS = [
+    "lighthouse",
+    "cabin",
+    "house",
+    "castle",
+    "tower",
+    "bridge",
+    "sailboat",
+    "hot air balloon",
+    "kite",
+    "tree",
+]
+GARMENTS = [
+    "coat",
+    "jacket",
+    "pants",
+    "overalls",
+    "skirt",
+    "dress",
+    "shirt",
+    "t-shirt",
+    "sweater",
+    "scarf",
+    "hat",
+    "sneakers",
+    "boots",
+    "bag",
+    "umbrella",
+]
 TERRAINS = ["mountains", "hills", "field", "lake", "sea", "beach", "river", "desert", "forest"]
 JUDGE_TIMES = ["dawn", "noon", "dusk", "night"]
 # time word -> (sky top, sky bottom, the judge's time class)
 TIMES = {
-    "dawn": ("#f4a29b", "#fde2c4", "dawn"), "sunrise": ("#f7b267", "#fdeccf", "dawn"),
-    "morning": ("#79b8ea", "#e4f2fb", "noon"), "noon": ("#3d8fe0", "#a9d8ff", "noon"),
-    "sunset": ("#e8553e", "#fbb45c", "dusk"), "dusk": ("#3b1f5c", "#f08a5d", "dusk"),
-    "twilight": ("#2c2a5e", "#b06a8a", "dusk"), "night": ("#0b1026", "#27325c", "night"),
+    "dawn": ("#f4a29b", "#fde2c4", "dawn"),
+    "sunrise": ("#f7b267", "#fdeccf", "dawn"),
+    "morning": ("#79b8ea", "#e4f2fb", "noon"),
+    "noon": ("#3d8fe0", "#a9d8ff", "noon"),
+    "sunset": ("#e8553e", "#fbb45c", "dusk"),
+    "dusk": ("#3b1f5c", "#f08a5d", "dusk"),
+    "twilight": ("#2c2a5e", "#b06a8a", "dusk"),
+    "night": ("#0b1026", "#27325c", "night"),
 }
 WEATHERS = ["clear", "cloudy", "starlit", "foggy", "snowy", "rainy"]
 
@@ -124,16 +236,17 @@ class Scene:
 
 # ------------------------------------------------------------------ colours and small helpers
 
+
 def _hex3(c: str) -> str:
     """#rrggbb to the nearest #rgb (fewer tokens; at most 8 per channel off)."""
     c = _full(c)
-    return "#" + "".join("%x" % min(15, round(int(c[i:i + 2], 16) / 17)) for i in (1, 3, 5))
+    return "#" + "".join("%x" % min(15, round(int(c[i : i + 2], 16) / 17)) for i in (1, 3, 5))
 
 
 def _mix(c: str, amount: float) -> str:
     """Mix toward white (amount > 0) or black (amount < 0); returns #rrggbb."""
     c = _full(c)
-    rgb = [int(c[i:i + 2], 16) for i in (1, 3, 5)]
+    rgb = [int(c[i : i + 2], 16) for i in (1, 3, 5)]
     target = 255 if amount > 0 else 0
     return "#%02x%02x%02x" % tuple(round(v + (target - v) * abs(amount)) for v in rgb)
 
@@ -171,8 +284,9 @@ def color(name: str, modifier: str = "") -> Color:
     return Color(name, _hex3(hex_), family)
 
 
-def _pick_color(rng: random.Random, avoid: set[str] = frozenset(), modifier_p: float = 0.2,
-                names: list[str] | None = None) -> Color:
+def _pick_color(
+    rng: random.Random, avoid: set[str] = frozenset(), modifier_p: float = 0.2, names: list[str] | None = None
+) -> Color:
     names = [n for n in (names or list(COLORS)) if n not in avoid and COLORS[n][1] not in avoid]
     name = rng.choice(names)
     if rng.random() < modifier_p:
@@ -185,7 +299,7 @@ def _pick_color(rng: random.Random, avoid: set[str] = frozenset(), modifier_p: f
 def _distinct(c: Color, other: Color) -> bool:
     """Two colours a viewer tells apart: different families, or far apart in RGB."""
     a, b = _full(c.hex), _full(other.hex)
-    dist = sum((int(a[i:i + 2], 16) - int(b[i:i + 2], 16)) ** 2 for i in (1, 3, 5)) ** 0.5
+    dist = sum((int(a[i : i + 2], 16) - int(b[i : i + 2], 16)) ** 2 for i in (1, 3, 5)) ** 0.5
     return dist > 110 and (c.family is None or c.family != other.family)
 
 
@@ -205,7 +319,8 @@ def _a(word: str) -> str:
 def plural(noun: str) -> str:
     """The plural of an object name as the descriptions write it."""
     return {"sheep": "sheep", "pants": "pants", "overalls": "overalls", "sneakers": "sneakers", "boots": "boots"}.get(
-        noun, noun + ("es" if noun.endswith(("s", "sh", "ch")) else "s"))
+        noun, noun + ("es" if noun.endswith(("s", "sh", "ch")) else "s")
+    )
 
 
 def _mc(question: str, answer: str, pool: list[str], rng: random.Random) -> dict:
@@ -242,8 +357,10 @@ def _n(x: float) -> str:
 
 
 def _gradient(gid: str, top: str, bottom: str) -> str:
-    return (f'<linearGradient id="{gid}" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="{top}"/>'
-            f'<stop offset="1" stop-color="{bottom}"/></linearGradient>')
+    return (
+        f'<linearGradient id="{gid}" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="{top}"/>'
+        f'<stop offset="1" stop-color="{bottom}"/></linearGradient>'
+    )
 
 
 def _backdrop(top: str, bottom: str) -> str:
@@ -262,6 +379,7 @@ def _dots(points, fill: str, width: float) -> str:
 
 # ------------------------------------------------------------------ abstract shapes
 
+
 def _shape_path(kind: str, cx: float, cy: float, r: float) -> str:
     """Path data of one shape centred at (cx, cy) with radius r (relative after its move)."""
     if kind == "circle":
@@ -275,19 +393,23 @@ def _shape_path(kind: str, cx: float, cy: float, r: float) -> str:
     if kind in ("triangle", "pyramid"):
         return f"M{_n(cx)} {_n(cy - r)}l{_n(r)} {_n(1.7 * r)}h-{_n(2 * r)}z"
     if kind == "trapezoid":
-        return f"M{_n(cx - r * .5)} {_n(cy - r * .6)}h{_n(r)}l{_n(r * .5)} {_n(r * 1.2)}h-{_n(2 * r)}z"
+        return f"M{_n(cx - r * 0.5)} {_n(cy - r * 0.6)}h{_n(r)}l{_n(r * 0.5)} {_n(r * 1.2)}h-{_n(2 * r)}z"
     if kind == "hexagon":
         pts = [(cx + r * math.cos(math.pi / 3 * i), cy + r * math.sin(math.pi / 3 * i)) for i in range(6)]
         return "M" + "L".join(f"{_n(x)} {_n(y)}" for x, y in pts) + "z"
     if kind == "star":
-        pts = [(cx + (r if i % 2 == 0 else r * .42) * math.sin(i * math.pi / 5),
-                cy - (r if i % 2 == 0 else r * .42) * math.cos(i * math.pi / 5)) for i in range(10)]
+        pts = [
+            (
+                cx + (r if i % 2 == 0 else r * 0.42) * math.sin(i * math.pi / 5),
+                cy - (r if i % 2 == 0 else r * 0.42) * math.cos(i * math.pi / 5),
+            )
+            for i in range(10)
+        ]
         return "M" + "L".join(f"{_n(x)} {_n(y)}" for x, y in pts) + "z"
     if kind == "crescent":
-        return (f"M{_n(cx)} {_n(cy - r)}a{_n(r)} {_n(r)} 0 1 0 0 {_n(2 * r)}"
-                f"a{_n(r * .5)} {_n(r)} 0 1 1 0-{_n(2 * r)}z")
+        return f"M{_n(cx)} {_n(cy - r)}a{_n(r)} {_n(r)} 0 1 0 0 {_n(2 * r)}a{_n(r * 0.5)} {_n(r)} 0 1 1 0-{_n(2 * r)}z"
     if kind == "cone":
-        return f"M{_n(cx)} {_n(cy - r)}L{_n(cx + r * .7)} {_n(cy + r * .7)}a{_n(r * .7)} {_n(r * .25)} 0 0 1-{_n(r * 1.4)} 0z"
+        return f"M{_n(cx)} {_n(cy - r)}L{_n(cx + r * 0.7)} {_n(cy + r * 0.7)}a{_n(r * 0.7)} {_n(r * 0.25)} 0 0 1-{_n(r * 1.4)} 0z"
     raise ValueError(kind)
 
 
@@ -301,11 +423,17 @@ def _one_shape(kind: str, cx: float, cy: float, r: float, fill: str, ident: str 
             d += f"a{_n(rad)} {_n(rad)} 0 0 1 {'-' if k % 2 == 0 else ''}{_n(2 * rad)} 0"
         return f'<path{i} d="{d}" fill="none" stroke="{fill}" stroke-width="{max(3, round(r / 7))}" stroke-linecap="round"/>'
     if kind in ("ring", "circle"):
-        ring = f' fill="none" stroke="{fill}" stroke-width="{max(4, round(r / 3))}"' if kind == "ring" else f' fill="{fill}"'
-        return f'<circle{i} cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(r * (.8 if kind == "ring" else 1))}"{ring}/>'
+        ring = (
+            f' fill="none" stroke="{fill}" stroke-width="{max(4, round(r / 3))}"'
+            if kind == "ring"
+            else f' fill="{fill}"'
+        )
+        return f'<circle{i} cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(r * (0.8 if kind == "ring" else 1))}"{ring}/>'
     if kind == "pyramid":  # a lit face and a shaded one
-        return (f'<g{i}><path d="{_shape_path(kind, cx, cy, r)}" fill="{fill}"/>'
-                f'<path d="M{_n(cx)} {_n(cy - r)}l{_n(r)} {_n(1.7 * r)}h-{_n(r * .8)}z" fill="{_shade(fill, -0.3)}"/></g>')
+        return (
+            f'<g{i}><path d="{_shape_path(kind, cx, cy, r)}" fill="{fill}"/>'
+            f'<path d="M{_n(cx)} {_n(cy - r)}l{_n(r)} {_n(1.7 * r)}h-{_n(r * 0.8)}z" fill="{_shade(fill, -0.3)}"/></g>'
+        )
     return f'<path{i} d="{_shape_path(kind, cx, cy, r)}" fill="{fill}"/>'
 
 
@@ -317,7 +445,11 @@ def _shape_layer(kind: str, positions, r: float, fill: str, opacity: str = "") -
     polygons, else one definition and a <use> per copy."""
     op = f' opacity="{opacity}"' if opacity else ""
     if len(positions) == 1:
-        return _one_shape(kind, *positions[0], r, fill).replace(" ", op + " ", 1) if op else _one_shape(kind, *positions[0], r, fill)
+        return (
+            _one_shape(kind, *positions[0], r, fill).replace(" ", op + " ", 1)
+            if op
+            else _one_shape(kind, *positions[0], r, fill)
+        )
     if kind in _RELATIVE:
         return f'<path{op} d="{"".join(_shape_path(kind, x, y, r) for x, y in positions)}" fill="{fill}"/>'
     ident = "s" + fill.lstrip("#")
@@ -338,11 +470,16 @@ def _positions(layout: str, n: int, r: float, rng: random.Random) -> list[tuple[
     if layout == "diagonal":
         return [(384 * (i + 1) / (n + 1), 384 * (i + 1) / (n + 1)) for i in range(n)]
     if layout == "stacked":
-        top = 192 - (n - 1) * r * .9
+        top = 192 - (n - 1) * r * 0.9
         return [(192 + rng.uniform(-6, 6), top + i * r * 1.8) for i in range(n)]
     if layout in ("circle", "orbiting"):
-        return [(192 + 120 * math.cos(2 * math.pi * i / n - math.pi / 2), 192 + 120 * math.sin(2 * math.pi * i / n - math.pi / 2))
-                for i in range(n)]
+        return [
+            (
+                192 + 120 * math.cos(2 * math.pi * i / n - math.pi / 2),
+                192 + 120 * math.sin(2 * math.pi * i / n - math.pi / 2),
+            )
+            for i in range(n)
+        ]
     if layout == "spiraling":
         return [(192 + (70 + 22 * i) * math.cos(1.3 * i), 192 + (70 + 22 * i) * math.sin(1.3 * i)) for i in range(n)]
     if layout == "layered":
@@ -387,7 +524,18 @@ def abstract_scene(rng: random.Random) -> Scene:
     shape = rng.choice(SHAPES)
     fg, bg = _pick_pair(rng)
     n = rng.choice([1, 1, 2, 3, 3, 4, 5]) if rng.random() < 0.8 else rng.choice([6, 7, 8])
-    layouts = ["row", "column", "diagonal", "scattered", "chaotic", "circle", "layered", "stacked", "spiraling", "orbiting"]
+    layouts = [
+        "row",
+        "column",
+        "diagonal",
+        "scattered",
+        "chaotic",
+        "circle",
+        "layered",
+        "stacked",
+        "spiraling",
+        "orbiting",
+    ]
     layout = "single" if n == 1 else rng.choice(layouts)
     if layout in ("row", "column", "diagonal") and n > 5:
         layout = "scattered"
@@ -409,8 +557,13 @@ def abstract_scene(rng: random.Random) -> Scene:
         body.append(_shape_layer(center, [(192, 192)], 40, c2.paint))
     noun = shape if n == 1 else plural(shape)
     if layout == "single":
-        desc = rng.choice([f"{_a(fg.name + ' ' + shape)} {_bg_phrase(bg, rng)}", f"{_a(fg.name + ' ' + shape)} on {bg.name}",
-                           f"a single {fg.name} {shape} {_bg_phrase(bg, rng)}"])
+        desc = rng.choice(
+            [
+                f"{_a(fg.name + ' ' + shape)} {_bg_phrase(bg, rng)}",
+                f"{_a(fg.name + ' ' + shape)} on {bg.name}",
+                f"a single {fg.name} {shape} {_bg_phrase(bg, rng)}",
+            ]
+        )
         n_word = "one"
     else:
         words = [w for w in LAYOUT_WORDS[layout] if ("{center}" in w) == bool(center)] or LAYOUT_WORDS["scattered"]
@@ -425,8 +578,14 @@ def abstract_scene(rng: random.Random) -> Scene:
         if (rng.random() < 0.6 or not center) and len(desc.split()) <= 8:
             desc += " " + _bg_phrase(bg, rng)
     svg = _svg(_backdrop(_shade(bg.hex, 0.2), bg.paint), *body)
-    qs = [_mc("What shape appears in the image?" if n == 1 else f"What shape are the {fg.name} objects?", shape,
-              SHAPES, rng)]
+    qs = [
+        _mc(
+            "What shape appears in the image?" if n == 1 else f"What shape are the {fg.name} objects?",
+            shape,
+            SHAPES,
+            rng,
+        )
+    ]
     cq = _color_question(f"What color {'is the ' + shape if n == 1 else 'are the ' + plural(shape)}?", fg, rng)
     qs += [cq] if cq else []
     if n_word and n <= 5:
@@ -435,8 +594,12 @@ def abstract_scene(rng: random.Random) -> Scene:
     qs += [bq] if bq else []
     if len(qs) < 3:
         qs.append(_yn(f"Is there {_a(shape)} in the image?", True))
-    attrs = {"object": shape, "color": fg.family, "background": bg.family,
-             "count": str(n) if n <= 5 and layout != "layered" else None}
+    attrs = {
+        "object": shape,
+        "color": fg.family,
+        "background": bg.family,
+        "count": str(n) if n <= 5 and layout != "layered" else None,
+    }
     key = f"abstract|{shape}|{fg.name}|{bg.name}|{n}|{layout}|{center}|{c2.name if c2 else ''}|{translucent}"
     return Scene(desc, svg, qs[:4], "abstract", _clean(attrs), key)
 
@@ -463,8 +626,14 @@ def _two_kinds_scene(rng: random.Random) -> Scene:
         qs.append(_yn(f"Are there {plural(s1)} in the image?", True))
     key = f"two|{s1}|{c1.name}|{s2}|{c2.name}|{bg.name}"
     # the judge's slots hold one shape and one colour: those of the first named, the most copies
-    return Scene(desc, _svg(_backdrop(_shade(bg.hex, 0.2), bg.paint), *body), qs[:4], "abstract",
-                 _clean({"object": s1, "color": c1.family, "background": bg.family}), key)
+    return Scene(
+        desc,
+        _svg(_backdrop(_shade(bg.hex, 0.2), bg.paint), *body),
+        qs[:4],
+        "abstract",
+        _clean({"object": s1, "color": c1.family, "background": bg.family}),
+        key,
+    )
 
 
 def _pattern_scene(rng: random.Random) -> Scene:
@@ -474,14 +643,21 @@ def _pattern_scene(rng: random.Random) -> Scene:
     if kind == "stripe":
         vertical = rng.random() < 0.5
         w = rng.choice([24, 32, 48])
-        d = "".join((f"M{x} 0h{w // 2}v384h-{w // 2}z" if vertical else f"M0 {x}h384v{w // 2}H0z") for x in range(0, 384, w))
+        d = "".join(
+            (f"M{x} 0h{w // 2}v384h-{w // 2}z" if vertical else f"M0 {x}h384v{w // 2}H0z") for x in range(0, 384, w)
+        )
         el = f'<path d="{d}" fill="{fg.paint}"/>'
-        words = [f"{fg.name} and {bg.name} stripes", f"{'vertical' if vertical else 'horizontal'} {fg.name} stripes on {bg.name}"]
+        words = [
+            f"{fg.name} and {bg.name} stripes",
+            f"{'vertical' if vertical else 'horizontal'} {fg.name} stripes on {bg.name}",
+        ]
     elif kind == "checkerboard":
         s = rng.choice([32, 48, 64])
-        el = (f'<defs><pattern id="p" width="{2 * s}" height="{2 * s}" patternUnits="userSpaceOnUse">'
-              f'<path d="M0 0h{s}v{s}H0zM{s} {s}h{s}v{s}H{s}z" fill="{fg.paint}"/></pattern></defs>'
-              '<rect width="384" height="384" fill="url(#p)"/>')
+        el = (
+            f'<defs><pattern id="p" width="{2 * s}" height="{2 * s}" patternUnits="userSpaceOnUse">'
+            f'<path d="M0 0h{s}v{s}H0zM{s} {s}h{s}v{s}H{s}z" fill="{fg.paint}"/></pattern></defs>'
+            '<rect width="384" height="384" fill="url(#p)"/>'
+        )
         words = [f"{_a(fg.name)} and {bg.name} checkerboard", f"{fg.name} and {bg.name} checkered squares"]
     elif kind == "grid":
         s = rng.choice([32, 48, 64])
@@ -496,13 +672,18 @@ def _pattern_scene(rng: random.Random) -> Scene:
         pts = [(rng.randint(0, 384), rng.randint(0, 384)) for _ in range(7)]
         d = "M" + "L".join(f"{x} {y}" for x, y in pts)
         el = f'<path d="{d}" fill="none" stroke="{fg.paint}" stroke-width="5" stroke-linejoin="round"/>'
-        words = [f"{fg.name} threads tangled on {_a(bg.name)} background", f"{fg.name} lines crisscrossing on {bg.name}"]
+        words = [
+            f"{fg.name} threads tangled on {_a(bg.name)} background",
+            f"{fg.name} lines crisscrossing on {bg.name}",
+        ]
     desc = rng.choice(words)
     qs = [_mc("What pattern is shown?" if kind != "line" else "What is shown in the image?", kind, PATTERNS, rng)]
     even = kind in ("stripe", "checkerboard")  # two colours in equal shares: neither is "the" colour
     if not even:
-        for c, q in ((fg, f"What color are the {'grid lines' if kind == 'grid' else plural(kind)}?"),
-                     (bg, "What color is the background?")):
+        for c, q in (
+            (fg, f"What color are the {'grid lines' if kind == 'grid' else plural(kind)}?"),
+            (bg, "What color is the background?"),
+        ):
             cq = _color_question(q, c, rng)
             if cq:
                 qs.append(cq)
@@ -521,10 +702,28 @@ def _clean(attrs: dict) -> dict:
 
 # ------------------------------------------------------------------ landscapes
 
-HORIZON = {"mountains": 270, "hills": 270, "field": 250, "lake": 240, "sea": 240, "beach": 230, "river": 240,
-           "desert": 270, "forest": 280}
-GROUND = {"mountains": "#5b6770", "hills": "#3f8f4a", "field": "#7fb24a", "lake": "#4f8f45", "sea": "#1f5f8b",
-          "beach": "#1f6f9b", "river": "#4f9a45", "desert": "#d9a55b", "forest": "#24492e"}
+HORIZON = {
+    "mountains": 270,
+    "hills": 270,
+    "field": 250,
+    "lake": 240,
+    "sea": 240,
+    "beach": 230,
+    "river": 240,
+    "desert": 270,
+    "forest": 280,
+}
+GROUND = {
+    "mountains": "#5b6770",
+    "hills": "#3f8f4a",
+    "field": "#7fb24a",
+    "lake": "#4f8f45",
+    "sea": "#1f5f8b",
+    "beach": "#1f6f9b",
+    "river": "#4f9a45",
+    "desert": "#d9a55b",
+    "forest": "#24492e",
+}
 TERRAIN_WORDS = {
     "mountains": ["mountains", "snow-capped mountains", "a mountain range", "rugged peaks"],
     "hills": ["rolling hills", "green hills", "gentle hills"],
@@ -548,33 +747,48 @@ def _terrain(terrain: str, ground: str, rng: random.Random, snowy: bool, named: 
         cap = f'<path d="{caps}" fill="#eef"/>' if snowy or rng.random() < 0.5 else ""
         return f'<path d="{d}" fill="{ground}"/>{cap}'
     if terrain == "hills":
-        return (f'<path d="M0 {rng.randint(250, 280)}q96-{rng.randint(40, 80)} 192-10t192 0V384H0z" fill="{ground}"/>'
-                f'<path d="M0 330q120-50 240-10t144 0V384H0z" fill="{g2}"/>')
+        return (
+            f'<path d="M0 {rng.randint(250, 280)}q96-{rng.randint(40, 80)} 192-10t192 0V384H0z" fill="{ground}"/>'
+            f'<path d="M0 330q120-50 240-10t144 0V384H0z" fill="{g2}"/>'
+        )
     if terrain == "field":
-        wheat = "" if snowy else "".join(f"M{x} 384l{rng.randint(-8, 8)}-{rng.randint(40, 90)}" for x in range(40, 384, 90))
-        return (f'<rect y="250" width="384" height="134" fill="{ground}"/>'
-                + (f'<path d="{wheat}" stroke="{_shade(ground, 0.3)}" stroke-width="4"/>' if wheat else ""))
+        wheat = (
+            "" if snowy else "".join(f"M{x} 384l{rng.randint(-8, 8)}-{rng.randint(40, 90)}" for x in range(40, 384, 90))
+        )
+        return f'<rect y="250" width="384" height="134" fill="{ground}"/>' + (
+            f'<path d="{wheat}" stroke="{_shade(ground, 0.3)}" stroke-width="4"/>' if wheat else ""
+        )
     if terrain == "lake":
         water = "#47b" if not named else _shade(ground, 0.25)
-        return (f'<rect y="240" width="384" height="144" fill="{ground if not named else "#474"}"/>'
-                f'<ellipse cx="192" cy="310" rx="{rng.randint(150, 180)}" ry="{rng.randint(40, 56)}" fill="{water}"/>')
+        return (
+            f'<rect y="240" width="384" height="144" fill="{ground if not named else "#474"}"/>'
+            f'<ellipse cx="192" cy="310" rx="{rng.randint(150, 180)}" ry="{rng.randint(40, 56)}" fill="{water}"/>'
+        )
     if terrain == "sea":
-        return (f'<rect y="240" width="384" height="144" fill="{ground}"/>'
-                f'<path d="M40 300q20-10 40 0M200 340q20-10 40 0" '
-                f'stroke="{_shade(ground, 0.4)}" stroke-width="4" fill="none"/>')
+        return (
+            f'<rect y="240" width="384" height="144" fill="{ground}"/>'
+            f'<path d="M40 300q20-10 40 0M200 340q20-10 40 0" '
+            f'stroke="{_shade(ground, 0.4)}" stroke-width="4" fill="none"/>'
+        )
     if terrain == "beach":
-        return (f'<rect y="230" width="384" height="154" fill="{ground}"/>'
-                f'<path d="M0 300q150-30 384 10V384H0z" fill="#ec9"/>')
+        return (
+            f'<rect y="230" width="384" height="154" fill="{ground}"/>'
+            f'<path d="M0 300q150-30 384 10V384H0z" fill="#ec9"/>'
+        )
     if terrain == "river":
         water = "#48c" if not named else _shade(ground, 0.3)
-        return (f'<rect y="240" width="384" height="144" fill="{ground}"/>'
-                f'<path d="M176 240h32l60 144H96z" fill="{water}"/>')
+        return (
+            f'<rect y="240" width="384" height="144" fill="{ground}"/><path d="M176 240h32l60 144H96z" fill="{water}"/>'
+        )
     if terrain == "desert":
-        return (f'<path d="M0 290q100-50 200-10t184-10V384H0z" fill="{ground}"/>'
-                f'<path d="M0 340q140-40 260 0t124-8V384H0z" fill="{_shade(ground, -0.12)}"/>')
+        return (
+            f'<path d="M0 290q100-50 200-10t184-10V384H0z" fill="{ground}"/>'
+            f'<path d="M0 340q140-40 260 0t124-8V384H0z" fill="{_shade(ground, -0.12)}"/>'
+        )
     # forest: a row of pines on dark ground
-    d = "".join(f"M{x} {280 - h}l36 {h + 10}h-72z" for x, h in
-                [(30, 90), (110, 120), (190, 96), (270, 124), (350, 100)])
+    d = "".join(
+        f"M{x} {280 - h}l36 {h + 10}h-72z" for x, h in [(30, 90), (110, 120), (190, 96), (270, 124), (350, 100)]
+    )
     return f'<rect y="270" width="384" height="114" fill="{_shade(ground, -0.45)}"/><path d="{d}" fill="{ground}"/>'
 
 
@@ -595,45 +809,67 @@ def _object(kind: str, c: Color, terrain: str, rng: random.Random) -> str:
         w, hh = (90, 60) if kind == "cabin" else (80, 76)
         y = h + 30 - hh
         logs = "" if kind == "cabin" else f'<rect x="{x + 10}" y="{y + 18}" width="20" height="20" fill="#fea"/>'
-        return (f'<rect x="{x - w // 2}" y="{y}" width="{w}" height="{hh}" fill="{f}"/>{logs}'
-                f'<path d="M{x - w // 2 - 12} {y + 2}L{x} {y - 42}l{w // 2 + 12} 44z" fill="{dark}"/>'
-                f'<rect x="{x - 26}" y="{y + hh - 34}" width="18" height="34" fill="#432"/>')
+        return (
+            f'<rect x="{x - w // 2}" y="{y}" width="{w}" height="{hh}" fill="{f}"/>{logs}'
+            f'<path d="M{x - w // 2 - 12} {y + 2}L{x} {y - 42}l{w // 2 + 12} 44z" fill="{dark}"/>'
+            f'<rect x="{x - 26}" y="{y + hh - 34}" width="18" height="34" fill="#432"/>'
+        )
     if kind == "castle":
         y = h + 20
-        return (f'<path d="M{x - 80} {y}v-130h32v50h96v-50h32v130z" fill="{f}"/>'
-                f'<rect x="{x - 14}" y="{y - 36}" width="28" height="36" fill="#432"/>')
+        return (
+            f'<path d="M{x - 80} {y}v-130h32v50h96v-50h32v130z" fill="{f}"/>'
+            f'<rect x="{x - 14}" y="{y - 36}" width="28" height="36" fill="#432"/>'
+        )
     if kind == "tower":
         y = h + 20
-        return (f'<rect x="{x - 22}" y="{y - 190}" width="44" height="190" fill="{f}"/>'
-                f'<path d="M{x - 30} {y - 188}l30-50 30 50z" fill="{dark}"/>'
-                f'<rect x="{x - 8}" y="{y - 150}" width="16" height="24" fill="#fea"/>')
+        return (
+            f'<rect x="{x - 22}" y="{y - 190}" width="44" height="190" fill="{f}"/>'
+            f'<path d="M{x - 30} {y - 188}l30-50 30 50z" fill="{dark}"/>'
+            f'<rect x="{x - 8}" y="{y - 150}" width="16" height="24" fill="#fea"/>'
+        )
     if kind == "bridge":
-        return (f'<path d="M20 {h + 10}h344v20h-24a148 70 0 0 0-296 0h-24z" fill="{f}"/>'
-                f'<path d="M40 {h - 10}h304" stroke="{dark}" stroke-width="6"/>')
+        return (
+            f'<path d="M20 {h + 10}h344v20h-24a148 70 0 0 0-296 0h-24z" fill="{f}"/>'
+            f'<path d="M40 {h - 10}h304" stroke="{dark}" stroke-width="6"/>'
+        )
     if kind == "sailboat":
         y = h + rng.randint(30, 60)
-        return (f'<path d="M{x - 60} {y}h120l-20 26h-80z" fill="#543"/>'
-                f'<path d="M{x} {y - 4}v-110l60 110z" fill="{f}"/><path d="M{x - 6} {y - 4}v-90l-44 90z" fill="{_shade(f, 0.3)}"/>')
+        return (
+            f'<path d="M{x - 60} {y}h120l-20 26h-80z" fill="#543"/>'
+            f'<path d="M{x} {y - 4}v-110l60 110z" fill="{f}"/><path d="M{x - 6} {y - 4}v-90l-44 90z" fill="{_shade(f, 0.3)}"/>'
+        )
     if kind == "hot air balloon":
         cx, cy = rng.choice([120, 260]), rng.randint(110, 150)
-        return (f'<path d="M{cx - 50} {cy}a50 54 0 1 1 100 0l-36 60h-28z" fill="{f}"/>'
-                f'<rect x="{cx - 12}" y="{cy + 66}" width="24" height="18" fill="#753"/>')
+        return (
+            f'<path d="M{cx - 50} {cy}a50 54 0 1 1 100 0l-36 60h-28z" fill="{f}"/>'
+            f'<rect x="{cx - 12}" y="{cy + 66}" width="24" height="18" fill="#753"/>'
+        )
     if kind == "kite":
         cx, cy = rng.choice([130, 250]), rng.randint(90, 130)
-        return (f'<path d="M{cx} {cy - 50}l36 50-36 60-36-60z" fill="{f}"/>'
-                f'<path d="M{cx} {cy + 60}q-20 30 10 50t-10 60" stroke="#444" stroke-width="3" fill="none"/>')
+        return (
+            f'<path d="M{cx} {cy - 50}l36 50-36 60-36-60z" fill="{f}"/>'
+            f'<path d="M{cx} {cy + 60}q-20 30 10 50t-10 60" stroke="#444" stroke-width="3" fill="none"/>'
+        )
     # tree: a trunk and a round crown
     y = h + 26
-    return (f'<rect x="{x - 9}" y="{y - 80}" width="18" height="80" fill="#642"/>'
-            f'<circle cx="{x}" cy="{y - 110}" r="52" fill="{f}"/>')
+    return (
+        f'<rect x="{x - 9}" y="{y - 80}" width="18" height="80" fill="#642"/>'
+        f'<circle cx="{x}" cy="{y - 110}" r="52" fill="{f}"/>'
+    )
 
 
 # where each object can be, and the phrases that put it there
 OBJECT_TERRAINS = {
-    "lighthouse": ["sea", "beach"], "sailboat": ["sea", "lake"], "bridge": ["river"],
-    "cabin": ["forest", "mountains", "hills", "field", "lake", "river"], "house": ["hills", "field", "river", "lake", "beach"],
-    "castle": ["hills", "mountains", "field", "forest", "lake"], "tower": ["hills", "field", "desert", "forest"],
-    "hot air balloon": TERRAINS, "kite": ["hills", "field", "beach", "desert"], "tree": ["hills", "field", "lake", "river", "desert"],
+    "lighthouse": ["sea", "beach"],
+    "sailboat": ["sea", "lake"],
+    "bridge": ["river"],
+    "cabin": ["forest", "mountains", "hills", "field", "lake", "river"],
+    "house": ["hills", "field", "river", "lake", "beach"],
+    "castle": ["hills", "mountains", "field", "forest", "lake"],
+    "tower": ["hills", "field", "desert", "forest"],
+    "hot air balloon": TERRAINS,
+    "kite": ["hills", "field", "beach", "desert"],
+    "tree": ["hills", "field", "lake", "river", "desert"],
 }
 OBJECT_RELATIONS = {
     "lighthouse": ["overlooking {t}", "on a rocky cliff above {t}", "standing by {t}"],
@@ -642,12 +878,29 @@ OBJECT_RELATIONS = {
     "hot air balloon": ["over {t}", "floating above {t}", "drifting over {t}"],
     "kite": ["flying over {t}", "above {t}", "soaring over {t}"],
 }
-PLACE_RELATIONS = {"forest": ["in {t}", "deep in {t}", "at the edge of {t}"], "field": ["in {t}", "standing in {t}"],
-                   "lake": ["beside {t}", "by {t}", "on the shore of {t}"], "river": ["beside {t}", "by {t}", "near {t}"],
-                   "beach": ["on {t}", "by {t}"], "sea": ["by {t}", "overlooking {t}"], "hills": ["on {t}", "among {t}"],
-                   "mountains": ["among {t}", "in front of {t}", "below {t}"], "desert": ["in {t}", "among {t}"]}
-DEFAULT_OBJECT_COLORS = {"lighthouse": "white", "cabin": "brown", "house": "cream", "castle": "gray", "tower": "gray",
-                         "bridge": "gray", "sailboat": "white", "hot air balloon": "red", "kite": "red", "tree": "green"}
+PLACE_RELATIONS = {
+    "forest": ["in {t}", "deep in {t}", "at the edge of {t}"],
+    "field": ["in {t}", "standing in {t}"],
+    "lake": ["beside {t}", "by {t}", "on the shore of {t}"],
+    "river": ["beside {t}", "by {t}", "near {t}"],
+    "beach": ["on {t}", "by {t}"],
+    "sea": ["by {t}", "overlooking {t}"],
+    "hills": ["on {t}", "among {t}"],
+    "mountains": ["among {t}", "in front of {t}", "below {t}"],
+    "desert": ["in {t}", "among {t}"],
+}
+DEFAULT_OBJECT_COLORS = {
+    "lighthouse": "white",
+    "cabin": "brown",
+    "house": "cream",
+    "castle": "gray",
+    "tower": "gray",
+    "bridge": "gray",
+    "sailboat": "white",
+    "hot air balloon": "red",
+    "kite": "red",
+    "tree": "green",
+}
 
 
 def landscape_scene(rng: random.Random) -> Scene:
@@ -655,8 +908,11 @@ def landscape_scene(rng: random.Random) -> Scene:
     obj = rng.choice(SCENE_OBJECTS) if with_object else None
     terrain = rng.choice(OBJECT_TERRAINS[obj]) if obj else rng.choice(TERRAINS)
     time = rng.choice(list(TIMES))
-    weathers = (["clear", "clear", "cloudy", "foggy", "snowy", "rainy"] + (["clear"] if obj else [])
-                + (["starlit"] * (1 if obj else 2) if time == "night" else []))
+    weathers = (
+        ["clear", "clear", "cloudy", "foggy", "snowy", "rainy"]
+        + (["clear"] if obj else [])
+        + (["starlit"] * (1 if obj else 2) if time == "night" else [])
+    )
     if terrain in ("desert", "beach"):
         weathers = [w for w in weathers if w != "snowy"]
     weather = rng.choice(weathers)
@@ -666,8 +922,27 @@ def landscape_scene(rng: random.Random) -> Scene:
     # the terrain in a named colour sometimes ("a purple forest at dusk"), else its own
     named_ground = None
     if not obj and rng.random() < 0.35:
-        named_ground = _pick_color(rng, names=["purple", "violet", "green", "emerald", "golden", "red", "crimson", "blue",
-                                               "teal", "orange", "pink", "lavender", "white", "silver", "indigo", "amber"])
+        named_ground = _pick_color(
+            rng,
+            names=[
+                "purple",
+                "violet",
+                "green",
+                "emerald",
+                "golden",
+                "red",
+                "crimson",
+                "blue",
+                "teal",
+                "orange",
+                "pink",
+                "lavender",
+                "white",
+                "silver",
+                "indigo",
+                "amber",
+            ],
+        )
     ground = named_ground.paint if named_ground else _hex3(GROUND[terrain])
     if weather == "snowy" and terrain in ("field", "hills", "mountains", "forest"):
         ground = ground if named_ground else ("#dee" if terrain in ("field", "hills") else ground)
@@ -690,8 +965,17 @@ def landscape_scene(rng: random.Random) -> Scene:
         c = _pick_color(rng, modifier_p=0.1, avoid={"black"}) if named else color(DEFAULT_OBJECT_COLORS[obj])
         parts.append(_object(obj, c, terrain, rng))
     if weather == "cloudy":
-        parts.append('<g fill="#eef">' + "".join(f'<ellipse cx="{x}" cy="{y}" rx="{rx}" ry="{rx // 3}"/>' for x, y, rx in
-                     ((rng.randint(70, 150), rng.randint(50, 90), 50), (rng.randint(230, 320), rng.randint(40, 80), 40))) + "</g>")
+        parts.append(
+            '<g fill="#eef">'
+            + "".join(
+                f'<ellipse cx="{x}" cy="{y}" rx="{rx}" ry="{rx // 3}"/>'
+                for x, y, rx in (
+                    (rng.randint(70, 150), rng.randint(50, 90), 50),
+                    (rng.randint(230, 320), rng.randint(40, 80), 40),
+                )
+            )
+            + "</g>"
+        )
     elif weather == "snowy":
         parts.append(_dots([(rng.randint(5, 379), rng.randint(5, 379)) for _ in range(7)], "#fff", 8))
     elif weather == "rainy":
@@ -708,11 +992,14 @@ def landscape_scene(rng: random.Random) -> Scene:
     at_time = "in the morning" if time == "morning" else f"at {time}"
     time_phrase = rng.choice([at_time, at_time] + (["under a starry sky", "on a moonlit night"] if moon else []))
     night = judge_time == "night"
-    sky_phrase = {"clear": "", "cloudy": rng.choice(["under a cloudy sky", "under gray clouds", "with clouds overhead"]),
-                  "starlit": rng.choice(["under a starry sky", "on a starlit night"]),
-                  "foggy": rng.choice(["in thick fog", "in the mist"] + ([] if night else ["on a foggy day"])),
-                  "snowy": rng.choice(["in falling snow", "during a snowfall"]),
-                  "rainy": rng.choice(["in the rain"] + ([] if night else ["on a rainy day"]))}[weather]
+    sky_phrase = {
+        "clear": "",
+        "cloudy": rng.choice(["under a cloudy sky", "under gray clouds", "with clouds overhead"]),
+        "starlit": rng.choice(["under a starry sky", "on a starlit night"]),
+        "foggy": rng.choice(["in thick fog", "in the mist"] + ([] if night else ["on a foggy day"])),
+        "snowy": rng.choice(["in falling snow", "during a snowfall"]),
+        "rainy": rng.choice(["in the rain"] + ([] if night else ["on a rainy day"])),
+    }[weather]
     if obj:
         cname = f"{c.name} " if named else ""
         rel = rng.choice(OBJECT_RELATIONS.get(obj, PLACE_RELATIONS[terrain]))
@@ -720,9 +1007,22 @@ def landscape_scene(rng: random.Random) -> Scene:
         extras = [time_phrase, sky_phrase or time_phrase, ""]
     else:
         if named_ground:
-            base = {"forest": "forest", "mountains": "mountains", "hills": "hills", "field": "meadow", "lake": "lagoon",
-                    "sea": "sea", "beach": "beach", "river": "river", "desert": "desert"}[terrain]
-            core = f"{_a(named_ground.name + ' ' + base)}" if base not in ("mountains", "hills") else f"{named_ground.name} {base}"
+            base = {
+                "forest": "forest",
+                "mountains": "mountains",
+                "hills": "hills",
+                "field": "meadow",
+                "lake": "lagoon",
+                "sea": "sea",
+                "beach": "beach",
+                "river": "river",
+                "desert": "desert",
+            }[terrain]
+            core = (
+                f"{_a(named_ground.name + ' ' + base)}"
+                if base not in ("mountains", "hills")
+                else f"{named_ground.name} {base}"
+            )
         else:
             core = tword
         extras = [time_phrase, sky_phrase or time_phrase, f"{sky_phrase} {time_phrase}".strip()]
@@ -732,7 +1032,9 @@ def landscape_scene(rng: random.Random) -> Scene:
     # weather that changes the picture this much is named; at most 12 words
     if weather in ("snowy", "rainy", "foggy"):
         extras = [e if re.search(r"snow|rain|fog|mist", core + e) else f"{e} {sky_phrase}".strip() for e in extras]
-    fitting = [e for e in extras if len(f"{core} {e}".split()) <= 12] or [{"snowy": "in snow", "rainy": "in the rain", "foggy": "in fog"}.get(weather, "")]
+    fitting = [e for e in extras if len(f"{core} {e}".split()) <= 12] or [
+        {"snowy": "in snow", "rainy": "in the rain", "foggy": "in fog"}.get(weather, "")
+    ]
     desc = re.sub(r"\s+", " ", f"{core} {rng.choice(fitting)}").strip()
     # questions
     qs = []
@@ -742,14 +1044,31 @@ def landscape_scene(rng: random.Random) -> Scene:
             cq = _color_question(f"What color is the {obj}?", c, rng)
             qs += [cq] if cq else []
     tq_pool = [t for t in TERRAINS if t != terrain]
-    qs.append(_mc("What is below the sky?" if obj is None or obj in ("hot air balloon", "kite") else "What is the setting?",
-                  {"mountains": "mountains", "sea": "ocean" if "ocean" in desc else "sea", "lake": "lake"}.get(terrain, terrain),
-                  tq_pool, rng))
+    qs.append(
+        _mc(
+            "What is below the sky?" if obj is None or obj in ("hot air balloon", "kite") else "What is the setting?",
+            {"mountains": "mountains", "sea": "ocean" if "ocean" in desc else "sea", "lake": "lake"}.get(
+                terrain, terrain
+            ),
+            tq_pool,
+            rng,
+        )
+    )
     time_word = time if time in desc else judge_time
     qs.append(_mc("What time of day is shown?", time_word, [t for t in JUDGE_TIMES if t != judge_time], rng))
-    qs.append(_yn("Is there a moon?", moon) if rng.random() < 0.5 or judge_time == "night" else _yn("Are there clouds?", weather == "cloudy"))
-    attrs = {"object": obj or "none", "terrain": terrain, "time": judge_time, "moon": "yes" if moon else "no",
-             "clouds": "yes" if weather == "cloudy" else "no", "color": c.family if (obj and named) else None}
+    qs.append(
+        _yn("Is there a moon?", moon)
+        if rng.random() < 0.5 or judge_time == "night"
+        else _yn("Are there clouds?", weather == "cloudy")
+    )
+    attrs = {
+        "object": obj or "none",
+        "terrain": terrain,
+        "time": judge_time,
+        "moon": "yes" if moon else "no",
+        "clouds": "yes" if weather == "cloudy" else "no",
+        "color": c.family if (obj and named) else None,
+    }
     key = f"landscape|{obj}|{terrain}|{time}|{weather}|{c.name if c and named else ''}|{named_ground.name if named_ground else ''}"
     return Scene(desc, _svg(*parts), qs[:4], "landscape", _clean(attrs), key)
 
@@ -758,8 +1077,12 @@ def _sky_subject(weather: str, time: str, moon: bool, rng: random.Random) -> str
     if weather == "starlit" or (moon and rng.random() < 0.5):
         return rng.choice(["a starlit night", "a starry night"])
     if weather in ("cloudy", "foggy", "rainy", "snowy"):
-        return {"cloudy": "a cloudy sky", "foggy": "a misty sky", "rainy": "rain falling", "snowy": "snow falling"}[weather]
-    return {"sunset": "a glowing sunset", "dawn": "the first light of dawn", "night": "a dark night sky"}.get(time, "a clear sky")
+        return {"cloudy": "a cloudy sky", "foggy": "a misty sky", "rainy": "rain falling", "snowy": "snow falling"}[
+            weather
+        ]
+    return {"sunset": "a glowing sunset", "dawn": "the first light of dawn", "night": "a dark night sky"}.get(
+        time, "a clear sky"
+    )
 
 
 # ------------------------------------------------------------------ fashion
@@ -768,7 +1091,10 @@ GARMENT_PATHS = {  # (main shape, darker parts)
     "coat": ("M132 80h120l44 60-8 220H96l-8-220z", "M88 140 56 320h30l18-150zM296 140l32 180h-30l-18-150z"),
     "jacket": ("M132 90h120l44 56-6 150H94l-6-150z", "M88 146 58 290h30l16-120zM296 146l30 144h-30l-16-120z"),
     "pants": ("M128 70h128l16 290h-62l-18-210-18 210h-62z", ""),
-    "overalls": ("M128 150h128l16 210h-62l-18-150-18 150h-62zM150 84h84v80h-84z", "M150 90l-20-40h14l20 40zM234 90l20-40h-14l-20 40z"),
+    "overalls": (
+        "M128 150h128l16 210h-62l-18-150-18 150h-62zM150 84h84v80h-84z",
+        "M150 90l-20-40h14l20 40zM234 90l20-40h-14l-20 40z",
+    ),
     "skirt": ("M140 100h104l56 220H84z", ""),
     "dress": ("M160 70h64l12 90 64 180H84l64-180z", ""),
     "shirt": ("M140 80l52 16 52-16 70 40-16 200-28-2V150v180H120V150l-2 168-28 2-16-200z", ""),
@@ -781,13 +1107,36 @@ GARMENT_PATHS = {  # (main shape, darker parts)
     "bag": ("M90 160h204l20 180H70z", "M140 160v-30a52 52 0 0 1 104 0v30"),
     "umbrella": ("M52 200Q192 40 332 200q-35-20-70 0-35-20-70 0-35-20-70 0-35-20-70 0z", ""),
 }
-MATERIALS = ["wool", "silk", "corduroy", "denim", "leather", "faux fur", "linen", "velvet", "cotton", "knit", "suede", "satin"]
+MATERIALS = [
+    "wool",
+    "silk",
+    "corduroy",
+    "denim",
+    "leather",
+    "faux fur",
+    "linen",
+    "velvet",
+    "cotton",
+    "knit",
+    "suede",
+    "satin",
+]
 FASHION_PATTERNS = ["checkered", "striped", "plaid", "polka-dot"]
 DETAILS = {  # detail -> garments it suits
-    "a faux fur collar": ["coat", "jacket"], "a collar": ["coat", "shirt", "dress"], "buttons": ["coat", "shirt", "jacket", "overalls"],
-    "patch pockets": ["pants", "jacket", "coat", "overalls"], "a pocket": ["t-shirt", "shirt"], "a belt": ["dress", "coat", "pants"],
-    "a hood": ["jacket", "sweater", "coat"], "laces": ["sneakers", "boots"], "tassels": ["scarf", "bag"], "fringes": ["scarf", "skirt"],
-    "a band": ["hat"], "a wide brim": ["hat"], "a zipper": ["jacket", "bag", "boots"], "a handle": ["umbrella", "bag"],
+    "a faux fur collar": ["coat", "jacket"],
+    "a collar": ["coat", "shirt", "dress"],
+    "buttons": ["coat", "shirt", "jacket", "overalls"],
+    "patch pockets": ["pants", "jacket", "coat", "overalls"],
+    "a pocket": ["t-shirt", "shirt"],
+    "a belt": ["dress", "coat", "pants"],
+    "a hood": ["jacket", "sweater", "coat"],
+    "laces": ["sneakers", "boots"],
+    "tassels": ["scarf", "bag"],
+    "fringes": ["scarf", "skirt"],
+    "a band": ["hat"],
+    "a wide brim": ["hat"],
+    "a zipper": ["jacket", "bag", "boots"],
+    "a handle": ["umbrella", "bag"],
     "ruffles": ["dress", "skirt"],
 }
 PLURAL_GARMENTS = {"pants", "overalls", "sneakers", "boots"}
@@ -795,7 +1144,7 @@ PLURAL_GARMENTS = {"pants", "overalls", "sneakers", "boots"}
 
 def _detail(detail: str, kind: str, dc: str, base: str) -> str:
     if detail == "a faux fur collar":
-        return _dots([(x, 90 + abs(x - 192) * .2) for x in range(140, 250, 14)], dc, 20)
+        return _dots([(x, 90 + abs(x - 192) * 0.2) for x in range(140, 250, 14)], dc, 20)
     if detail == "a collar":
         return f'<path d="M150 76l42 30 42-30-10 40-32-10-32 10z" fill="{dc}"/>'
     if detail == "buttons":
@@ -813,11 +1162,15 @@ def _detail(detail: str, kind: str, dc: str, base: str) -> str:
     if detail == "a hood":
         return f'<path d="M140 92q52-80 104 0q-52-30-104 0z" fill="{_shade(base, -0.25)}"/>'
     if detail == "laces":
-        d = "M150 210l30 14M170 206l30 14M190 208l30 14" if kind == "sneakers" else "M150 100h40M150 140h40M150 180h40M150 220h40"
+        d = (
+            "M150 210l30 14M170 206l30 14M190 208l30 14"
+            if kind == "sneakers"
+            else "M150 100h40M150 140h40M150 180h40M150 220h40"
+        )
         return f'<path d="{d}" stroke="{dc}" stroke-width="5"/>'
     if detail in ("tassels", "fringes"):
         y = {"scarf": 320, "skirt": 320, "bag": 340}[kind]
-        x0, x1 = ((222, 262) if kind == "scarf" else (90, 300) if kind == "skirt" else (80, 310))
+        x0, x1 = (222, 262) if kind == "scarf" else (90, 300) if kind == "skirt" else (80, 310)
         d = "".join(f"M{x} {y}v22" for x in range(x0, x1, 8 if kind == "scarf" else 14))
         return f'<path d="{d}" stroke="{dc}" stroke-width="4"/>'
     if detail == "a band":
@@ -827,8 +1180,11 @@ def _detail(detail: str, kind: str, dc: str, base: str) -> str:
     if detail == "a zipper":
         return f'<path d="M192 {100 if kind != "boots" else 70}v{190 if kind != "boots" else 220}" stroke="{dc}" stroke-width="4" stroke-dasharray="6 4"/>'
     if detail == "a handle":
-        return (f'<path d="M192 200V320q0 20-20 16" stroke="{dc}" stroke-width="8" fill="none" stroke-linecap="round"/>' if kind == "umbrella"
-                else f'<path d="M140 160v-30a52 52 0 0 1 104 0v30" stroke="{dc}" stroke-width="10" fill="none"/>')
+        return (
+            f'<path d="M192 200V320q0 20-20 16" stroke="{dc}" stroke-width="8" fill="none" stroke-linecap="round"/>'
+            if kind == "umbrella"
+            else f'<path d="M140 160v-30a52 52 0 0 1 104 0v30" stroke="{dc}" stroke-width="10" fill="none"/>'
+        )
     if detail == "ruffles":
         y = 336 if kind == "dress" else 318
         return f'<path d="M84 {y}q13 14 26 0t26 0 26 0 26 0 26 0 26 0 26 0 26 0" stroke="{dc}" stroke-width="6" fill="none"/>'
@@ -841,7 +1197,9 @@ def _material(material: str, kind: str, base: str) -> str:
     if material in ("silk", "satin", "leather"):
         return '<path d="M150 110q20 100 4 200" stroke="#fff" stroke-width="10" opacity=".3" fill="none"/>'
     if material == "denim":
-        return f'<path d="M140 100v240M244 100v240" stroke="{_shade(base, 0.4)}" stroke-width="2" stroke-dasharray="6 4"/>'
+        return (
+            f'<path d="M140 100v240M244 100v240" stroke="{_shade(base, 0.4)}" stroke-width="2" stroke-dasharray="6 4"/>'
+        )
     if material == "knit":
         return f'<path d="{"".join(f"M120 {y}h144" for y in range(120, 330, 24))}" stroke="{_shade(base, -0.15)}" stroke-width="3"/>'
     return ""
@@ -853,7 +1211,7 @@ def _pattern_fill(pattern: str, c1: str, c2: str) -> str:
     elif pattern == "striped":
         inner = f'<rect width="40" height="40" fill="{c2}"/><path d="M0 0h40v20H0z" fill="{c1}"/>'
     elif pattern == "plaid":
-        inner = (f'<rect width="40" height="40" fill="{c1}"/><path d="M0 14h40v10H0zM14 0h10v40H14z" fill="{c2}" opacity=".6"/>')
+        inner = f'<rect width="40" height="40" fill="{c1}"/><path d="M0 14h40v10H0zM14 0h10v40H14z" fill="{c2}" opacity=".6"/>'
     else:  # polka-dot
         inner = f'<rect width="40" height="40" fill="{c1}"/><circle cx="20" cy="20" r="6" fill="{c2}"/>'
     return f'<defs><pattern id="p" width="40" height="40" patternUnits="userSpaceOnUse">{inner}</pattern></defs>'
@@ -866,7 +1224,9 @@ def garment_scene(rng: random.Random) -> Scene:
     pattern = rng.choice(FASHION_PATTERNS) if rng.random() < 0.22 else None
     c2 = None
     if pattern:
-        _, c2 = _pick_pair(rng, names=["white", "black", "red", "navy", "yellow", "green", "cream", "gray", "pink", "blue", "brown"])
+        _, c2 = _pick_pair(
+            rng, names=["white", "black", "red", "navy", "yellow", "green", "cream", "gray", "pink", "blue", "brown"]
+        )
         if not _distinct(c, c2):
             c2 = color("white" if c.family != "white" else "black")
     material = rng.choice(MATERIALS) if rng.random() < 0.55 and not pattern else None
@@ -878,16 +1238,22 @@ def garment_scene(rng: random.Random) -> Scene:
         detail = None
     dcol = None
     if detail:
-        dcol = _pick_color(rng, names=["white", "black", "gold", "silver", "brown", "cream", "red", "navy", "tan", "bronze"],
-                           modifier_p=0)
+        dcol = _pick_color(
+            rng,
+            names=["white", "black", "gold", "silver", "brown", "cream", "red", "navy", "tan", "bronze"],
+            modifier_p=0,
+        )
         if not _distinct(dcol, c) or (detail == "a faux fur collar" and rng.random() < 0.5):
             dcol = color("cream" if c.family not in ("white",) else "charcoal")
     bg = rng.choice(["#eee8dc", "#e6eaef", "#f3efe6", "#dfe6ec", "#efe6ea"])
     fill = "url(#p)" if pattern else c.paint
     body = [_pattern_fill(pattern, c.paint, c2.paint) if pattern else "", f'<path d="{main}" fill="{fill}"/>']
     if parts_dark:
-        body.append(f'<path d="{parts_dark}" fill="{_shade(c.hex, -0.2) if not pattern else fill}"/>' if kind != "bag"
-                    else f'<path d="{parts_dark}" stroke="{_shade(c.hex, -0.3)}" stroke-width="10" fill="none"/>')
+        body.append(
+            f'<path d="{parts_dark}" fill="{_shade(c.hex, -0.2) if not pattern else fill}"/>'
+            if kind != "bag"
+            else f'<path d="{parts_dark}" stroke="{_shade(c.hex, -0.3)}" stroke-width="10" fill="none"/>'
+        )
     if material and not pattern:
         body.append(_material(material, kind, c.hex))
     if material == "faux fur" and kind in ("coat", "jacket", "hat", "boots"):
@@ -920,8 +1286,14 @@ def garment_scene(rng: random.Random) -> Scene:
         desc = f"{lead} with {dname}"
     else:
         desc = lead
-    qs = [_mc(rng.choice(["What item is shown?", "What is shown in the image?", "What piece of clothing is shown?"]), kind,
-              [g for g in GARMENTS if g != kind], rng)]
+    qs = [
+        _mc(
+            rng.choice(["What item is shown?", "What is shown in the image?", "What piece of clothing is shown?"]),
+            kind,
+            [g for g in GARMENTS if g != kind],
+            rng,
+        )
+    ]
     be = "are" if kind in PLURAL_GARMENTS else "is"
     if not pattern:
         cq = _color_question(f"What color {be} the {noun}?", c, rng)
@@ -931,7 +1303,12 @@ def garment_scene(rng: random.Random) -> Scene:
             qs.append(_yn(f"{be.capitalize()} the {noun} {c.name}?", True))
             qs.append(_yn(f"{be.capitalize()} the {noun} {rng.choice(others)}?", False))
     if len(qs) < 3:
-        qs.append(_yn(f"{'Are there' if kind in PLURAL_GARMENTS else 'Is there'} {'' if kind in PLURAL_GARMENTS else _a(kind).split()[0] + ' '}{kind} in the image?", True))
+        qs.append(
+            _yn(
+                f"{'Are there' if kind in PLURAL_GARMENTS else 'Is there'} {'' if kind in PLURAL_GARMENTS else _a(kind).split()[0] + ' '}{kind} in the image?",
+                True,
+            )
+        )
         other = rng.choice([g for g in GARMENTS if g != kind])
         qs.append(_yn(f"Is there {_a(other)} in the image?", False))
     attrs = {"object": kind, "color": None if pattern else c.family}
@@ -955,11 +1332,15 @@ HELDOUT_SHARE = 0.1
 
 
 # Words that phrase a scene rather than say what is in it; dropped before the split is decided.
-_PHRASING = set("""a an the on in of at with and over by under to across into onto from up above below beside near
+_PHRASING = set(
+    """a an the on in of at with and over by under to across into onto from up above below beside near
 among front edge deep standing overlooking floating drifting sailing spanning crossing soaring flying lined arranged
 forming stacked piled top each other circling orbiting spiraling around against backdrop background canvas during
-falling is are single pair""".split())
-_CANONICAL = {w: t for t, words in TERRAIN_WORDS.items() for phrase in words for w in phrase.split() if w not in _PHRASING}
+falling is are single pair""".split()
+)
+_CANONICAL = {
+    w: t for t, words in TERRAIN_WORDS.items() for phrase in words for w in phrase.split() if w not in _PHRASING
+}
 
 
 def description_key(description: str) -> frozenset[str]:
@@ -985,8 +1366,10 @@ def corpus_version() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
-_GRADIENT_DEFS = re.compile(r'<defs><linearGradient id="(\w+)"[^>]*><stop offset="0" stop-color="(#[0-9a-f]{3,6})"/>'
-                            r'<stop offset="1" stop-color="(#[0-9a-f]{3,6}|[a-z]+)"/></linearGradient></defs>')
+_GRADIENT_DEFS = re.compile(
+    r'<defs><linearGradient id="(\w+)"[^>]*><stop offset="0" stop-color="(#[0-9a-f]{3,6})"/>'
+    r'<stop offset="1" stop-color="(#[0-9a-f]{3,6}|[a-z]+)"/></linearGradient></defs>'
+)
 
 
 def flatten(svg: str) -> str:
@@ -999,10 +1382,10 @@ def flatten(svg: str) -> str:
         return svg
     gid, top, bottom = m.groups()
     if not bottom.startswith("#"):  # a backdrop of a named colour stays that colour, by name
-        return svg[:m.start()] + svg[m.end():].replace(f"url(#{gid})", bottom)
+        return svg[: m.start()] + svg[m.end() :].replace(f"url(#{gid})", bottom)
     top, bottom = _full(top), _full(bottom)
-    mid = "#%02x%02x%02x" % tuple((int(top[i:i + 2], 16) + int(bottom[i:i + 2], 16)) // 2 for i in (1, 3, 5))
-    return svg[:m.start()] + svg[m.end():].replace(f"url(#{gid})", _hex3(mid))
+    mid = "#%02x%02x%02x" % tuple((int(top[i : i + 2], 16) + int(bottom[i : i + 2], 16)) // 2 for i in (1, 3, 5))
+    return svg[: m.start()] + svg[m.end() :].replace(f"url(#{gid})", _hex3(mid))
 
 
 def generate_scenes(n: int, seed: int = 0, max_tries_per_scene: int = 50, flat: bool = False, split: str | None = None):

@@ -119,7 +119,9 @@ def quantize(work: WorkImage | np.ndarray, k: int, seed: int = 0) -> tuple[np.nd
     if not isinstance(work, WorkImage):
         work = WorkImage(work)
     k = max(1, min(k, work.distinct))
-    km = KMeans(n_clusters=k, n_init=1, random_state=seed, max_iter=50).fit(work.lab[work.sample], sample_weight=work.weight)
+    km = KMeans(n_clusters=k, n_init=1, random_state=seed, max_iter=50).fit(
+        work.lab[work.sample], sample_weight=work.weight
+    )
     labels = km.predict(work.lab)
     used = np.unique(labels)
     remap = np.zeros(k, np.int64)
@@ -127,8 +129,12 @@ def quantize(work: WorkImage | np.ndarray, k: int, seed: int = 0) -> tuple[np.nd
     labels = remap[labels]
     # Medians over every third pixel: the same colours, a third of the sorting.
     sub, fsub = labels[::3], work.flat[::3]
-    palette = np.array([np.median(fsub[sub == j], axis=0) if (sub == j).any() else
-                        np.median(work.flat[labels == j], axis=0) for j in range(len(used))])
+    palette = np.array(
+        [
+            np.median(fsub[sub == j], axis=0) if (sub == j).any() else np.median(work.flat[labels == j], axis=0)
+            for j in range(len(used))
+        ]
+    )
     return labels.reshape(work.rgb.shape[:2]).astype(np.uint8), palette.round().astype(np.uint8)
 
 
@@ -183,8 +189,13 @@ def shape_masks(labels: np.ndarray, order: list[int]) -> list[np.ndarray]:
 class Layers:
     """The stacked contours of one quantisation on one grid (computed once, simplified many times)."""
 
-    def __init__(self, labels: np.ndarray, palette: np.ndarray, upscale: int = 1,
-                 masks: tuple[list[int], list[np.ndarray]] | None = None):
+    def __init__(
+        self,
+        labels: np.ndarray,
+        palette: np.ndarray,
+        upscale: int = 1,
+        masks: tuple[list[int], list[np.ndarray]] | None = None,
+    ):
         self.palette = palette
         self.upscale = upscale
         h, w = labels.shape
@@ -279,8 +290,10 @@ def path_data(polys: list[np.ndarray]) -> str:
 
 def _head(side: tuple[int, int], background: str) -> str:
     w, h = side
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-.5 -.5 {w} {h}" width="384" height="384" '
-            f'fill-rule="evenodd"><rect x="-1" y="-1" width="{w + 2}" height="{h + 2}" fill="{background}"/>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-.5 -.5 {w} {h}" width="384" height="384" '
+        f'fill-rule="evenodd"><rect x="-1" y="-1" width="{w + 2}" height="{h + 2}" fill="{background}"/>'
+    )
 
 
 def svg_length(layers: Layers, shapes) -> int:
@@ -355,6 +368,7 @@ def fit_budget(layers: Layers, max_bytes: int, iters: int = 6, close: float = 0.
     log-log between the tightest tolerance known too long and the loosest known to fit, and
     stops once a fitting SVG uses `close` of the budget.
     """
+
     def size(eps):
         shapes = layers.simplify(eps, _min_area(eps))
         return svg_length(layers, shapes), shapes
@@ -370,7 +384,11 @@ def fit_budget(layers: Layers, max_bytes: int, iters: int = 6, close: float = 0.
     for _ in range(iters):
         if n_hi >= close * max_bytes:
             break
-        t = (np.log(max_bytes * (1 + close) / 2) - np.log(n_lo)) / (np.log(n_hi) - np.log(n_lo)) if n_hi != n_lo else 0.5
+        t = (
+            (np.log(max_bytes * (1 + close) / 2) - np.log(n_lo)) / (np.log(n_hi) - np.log(n_lo))
+            if n_hi != n_lo
+            else 0.5
+        )
         t = min(0.9, max(0.1, float(t)))  # keep clear of the ends, as bisection would
         mid = float(np.exp(np.log(lo) + t * (np.log(hi) - np.log(lo))))
         n, shapes = size(mid)
@@ -381,8 +399,9 @@ def fit_budget(layers: Layers, max_bytes: int, iters: int = 6, close: float = 0.
     return best
 
 
-def vectorize_image(image, max_bytes: int = MAX_SVG_BYTES, colors: int | None = None, seed: int = 0,
-                    upscales: tuple[int, ...] = (1, 2)) -> VectorizeResult:
+def vectorize_image(
+    image, max_bytes: int = MAX_SVG_BYTES, colors: int | None = None, seed: int = 0, upscales: tuple[int, ...] = (1, 2)
+) -> VectorizeResult:
     """The best traced SVG of `image` that fits `max_bytes`.
 
     Args:
@@ -453,8 +472,14 @@ def vectorize_image(image, max_bytes: int = MAX_SVG_BYTES, colors: int | None = 
         score, k, up, eps, layers, shapes = b
         svg = build_svg(layers, shapes)
         if len(svg.encode()) <= max_bytes and validate(svg, max_bytes=max_bytes).valid:
-            return VectorizeResult(svg, len(svg.encode()), TraceSettings(k, round(eps, 3), round(_min_area(eps), 3), up),
-                                   sum(1 for _ in shapes), tried, round(score, 4))
+            return VectorizeResult(
+                svg,
+                len(svg.encode()),
+                TraceSettings(k, round(eps, 3), round(_min_area(eps), 3), up),
+                sum(1 for _ in shapes),
+                tried,
+                round(score, 4),
+            )
     # Even the coarsest trace is too long: keep only the largest shapes that fit.
     from svg_agent.sanitize import sanitize
 

@@ -92,8 +92,7 @@ def cmd_sanitize(args) -> int:
     status = "FALLBACK (no usable drawing found)" if result.fallback else "ok"
     print(
         f"{status}: {result.bytes} bytes, {result.drawn_elements} shapes, raw text was "
-        f"{'valid' if result.raw_valid else 'invalid'}"
-        + (f"; {'; '.join(result.notes)}" if result.notes else ""),
+        f"{'valid' if result.raw_valid else 'invalid'}" + (f"; {'; '.join(result.notes)}" if result.notes else ""),
         file=sys.stderr,
     )
     return 3 if result.fallback and args.strict else 0
@@ -123,8 +122,18 @@ def cmd_score(args) -> int:
 
     from ..settings import RewardSettings
 
-    scorer = Scorer(scorer_config(RewardSettings(ocr_backend=args.ocr, clip=args.clip, clip_model=args.clip_model,
-                                                 vqa=args.vqa, vqa_4bit=args.vqa_4bit, judge=args.judge)))
+    scorer = Scorer(
+        scorer_config(
+            RewardSettings(
+                ocr_backend=args.ocr,
+                clip=args.clip,
+                clip_model=args.clip_model,
+                vqa=args.vqa,
+                vqa_4bit=args.vqa_4bit,
+                judge=args.judge,
+            )
+        )
+    )
     rows, summary = score_submission(args.svgs, args.descriptions, args.questions, scorer=scorer)
     if args.output:
         write_scores(rows, args.output)
@@ -179,18 +188,29 @@ def cmd_vectorize(args) -> int:
             image = Image.open(args.image).convert("RGBA")
         except (UnidentifiedImageError, OSError):
             raise InputError(f"{args.image}: not an image PIL can read (PNG, JPEG, WebP, ...)") from None
-    config = DiffusionConfig(model=args.model, steps=args.steps, guidance_scale=args.cfg, width=args.width,
-                             height=args.height, seed=args.seed, scheduler=args.scheduler, lora=args.lora,
-                             refiner=args.refiner, images_per_prompt=args.batch_size,
-                             **({"negative_prompt": args.negative_prompt} if args.negative_prompt is not None else {}),
-                             **({"prompt_template": args.template} if args.template else {}))
+    config = DiffusionConfig(
+        model=args.model,
+        steps=args.steps,
+        guidance_scale=args.cfg,
+        width=args.width,
+        height=args.height,
+        seed=args.seed,
+        scheduler=args.scheduler,
+        lora=args.lora,
+        refiner=args.refiner,
+        images_per_prompt=args.batch_size,
+        **({"negative_prompt": args.negative_prompt} if args.negative_prompt is not None else {}),
+        **({"prompt_template": args.template} if args.template else {}),
+    )
     out = VectorizerPipeline(config)(args.prompt, image=image, max_bytes=args.max_bytes, colors=args.colors)
     _write(args.output, out.svg.encode("utf-8"))
     if args.save_image and args.prompt:
         out.image.save(args.save_image)
     s = out.settings
-    print(f"wrote {args.output}: {out.bytes} bytes, {s.colors} colours, tolerance {s.epsilon:g}, min area {s.min_area:g}"
-          f" ({', '.join(f'{k} {v:.1f} s' for k, v in out.seconds.items())})")
+    print(
+        f"wrote {args.output}: {out.bytes} bytes, {s.colors} colours, tolerance {s.epsilon:g}, min area {s.min_area:g}"
+        f" ({', '.join(f'{k} {v:.1f} s' for k, v in out.seconds.items())})"
+    )
     return 0
 
 
@@ -204,9 +224,18 @@ def cmd_build_dataset(args) -> int:
         diffusion = DiffusionConfig(model=args.model, steps=args.steps, width=args.width, height=args.height)
     from rewards.questions import generate_questions
 
-    n = build_dataset(args.output, args.source, n=args.n, seed=args.seed, images=args.images, max_bytes=args.max_bytes,
-                      captioner=args.captioner, descriptions=args.descriptions, diffusion=diffusion,
-                      questions_fn=generate_questions)
+    n = build_dataset(
+        args.output,
+        args.source,
+        n=args.n,
+        seed=args.seed,
+        images=args.images,
+        max_bytes=args.max_bytes,
+        captioner=args.captioner,
+        descriptions=args.descriptions,
+        diffusion=diffusion,
+        questions_fn=generate_questions,
+    )
     print(f"{args.output}: {n} records")
     return 0
 
@@ -241,19 +270,31 @@ def cmd_train(argv: list[str]) -> int:
     summary = train(config)
     if summary.get("adapter"):
         ends = summary.get("samples", {})
-        line = "; ".join(f"{k}: reward {v['reward'] or 0:.3f}, raw validity {v['raw_validity']:.2f}, {v['bytes']:.0f} bytes"
-                         for k, v in ends.items())
-        print(f"adapter: {summary['adapter']}\nsamples on held-out descriptions ({line})\n"
-              f"curves: {Path(config.output_dir) / 'curves.png'}  samples: {Path(config.output_dir) / 'samples.png'}")
+        line = "; ".join(
+            f"{k}: reward {v['reward'] or 0:.3f}, raw validity {v['raw_validity']:.2f}, {v['bytes']:.0f} bytes"
+            for k, v in ends.items()
+        )
+        print(
+            f"adapter: {summary['adapter']}\nsamples on held-out descriptions ({line})\n"
+            f"curves: {Path(config.output_dir) / 'curves.png'}  samples: {Path(config.output_dir) / 'samples.png'}"
+        )
     return 0
 
 
 def cmd_generate(args) -> int:
     from .generate import Generator, generate_csv, load_generate_config, read_descriptions
 
-    overrides = {"model": args.model, "n": args.n, "time_budget": args.time_budget, "batch_size": args.batch_size,
-                 "max_new_tokens": args.max_new_tokens, "temperature": args.temperature, "seed": args.seed,
-                 "ocr_backend": args.ocr, "device": args.device}
+    overrides = {
+        "model": args.model,
+        "n": args.n,
+        "time_budget": args.time_budget,
+        "batch_size": args.batch_size,
+        "max_new_tokens": args.max_new_tokens,
+        "temperature": args.temperature,
+        "seed": args.seed,
+        "ocr_backend": args.ocr,
+        "device": args.device,
+    }
     config = load_generate_config(args.config, overrides, adapter=args.adapter)
     gen = Generator(config)
     if args.descriptions and args.description:
@@ -276,11 +317,20 @@ def cmd_generate(args) -> int:
     else:
         sys.stdout.write(result.svg + "\n")
     rec = result.record
-    print(f"{len(result.candidates)} candidates in {result.seconds:.1f} s; chose reward "
-          + (f"{rec.reward:.3f}" if rec and rec.reward is not None else "unknown (nothing the judge can check)" if rec else "0.000")
-          + f", {len(result.svg.encode())} bytes"
-          + (" (fallback drawing: no candidate survived)" if result.fallback else "")
-          + (f"; model error: {result.error}" if result.error else ""), file=sys.stderr)
+    print(
+        f"{len(result.candidates)} candidates in {result.seconds:.1f} s; chose reward "
+        + (
+            f"{rec.reward:.3f}"
+            if rec and rec.reward is not None
+            else "unknown (nothing the judge can check)"
+            if rec
+            else "0.000"
+        )
+        + f", {len(result.svg.encode())} bytes"
+        + (" (fallback drawing: no candidate survived)" if result.fallback else "")
+        + (f"; model error: {result.error}" if result.error else ""),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -288,11 +338,20 @@ def cmd_kaggle(args) -> int:
     from eval.kaggle import check, export
 
     if args.action == "export":
-        config = export(args.out_dir, adapter=args.adapter, model=args.model, time_budget=args.time_budget, n=args.n or 8,
-                        copy_model=not args.no_copy_model, vectorizer=args.vectorizer)
-        print(f"wrote {args.out_dir}: submission.py, config.json, notebook.ipynb, README.md"
-              + (", adapter/" if config.get("adapter") else " (no adapter: the base model)")
-              + (", model/" if config["model"] == "model" else f" (model: {config['model']})"))
+        config = export(
+            args.out_dir,
+            adapter=args.adapter,
+            model=args.model,
+            time_budget=args.time_budget,
+            n=args.n or 8,
+            copy_model=not args.no_copy_model,
+            vectorizer=args.vectorizer,
+        )
+        print(
+            f"wrote {args.out_dir}: submission.py, config.json, notebook.ipynb, README.md"
+            + (", adapter/" if config.get("adapter") else " (no adapter: the base model)")
+            + (", model/" if config["model"] == "model" else f" (model: {config['model']})")
+        )
         return 0
     if not args.descriptions:
         raise InputError("kaggle check needs --descriptions train.csv (columns id,description)")
@@ -301,14 +360,20 @@ def cmd_kaggle(args) -> int:
         print(json.dumps(report))
     else:
         s = report.get("seconds") or {}
-        print(f"model load: {report.get('load_s', '?')} s" + (f" (load error, fallbacks answered: {report['load_error']})"
-                                                              if report.get("load_error") else ""))
+        print(
+            f"model load: {report.get('load_s', '?')} s"
+            + (f" (load error, fallbacks answered: {report['load_error']})" if report.get("load_error") else "")
+        )
         for c in report["calls"]:
-            print(f"  {c['id']}: {c['seconds']:.2f} s, {c['bytes']} bytes, gateway valid {c['gateway_valid']}, "
-                  f"scorer valid {c['scorer_valid']}")
+            print(
+                f"  {c['id']}: {c['seconds']:.2f} s, {c['bytes']} bytes, gateway valid {c['gateway_valid']}, "
+                f"scorer valid {c['scorer_valid']}"
+            )
         if s:
-            print(f"per call: min {s['min']:.2f} s, median {s['median']:.2f} s, max {s['max']:.2f} s "
-                  f"(limit {report['limit_s']:.0f} s); wrote {report['submission']}")
+            print(
+                f"per call: min {s['min']:.2f} s, median {s['median']:.2f} s, max {s['max']:.2f} s "
+                f"(limit {report['limit_s']:.0f} s); wrote {report['submission']}"
+            )
     if not report["ok"]:
         print(f"svg-agent kaggle check: FAILED: {report['failure']}", file=sys.stderr)
         return 1
@@ -324,9 +389,11 @@ def cmd_benchmark(args) -> int:
     summary = run_benchmark(cfg)
     print(f"{summary['descriptions']} descriptions; scored with {summary['scored_with']}")
     for name, s in summary["systems"].items():
-        print(f"  {name:>20}: reward {s.get('reward', float('nan')):.3f}, valid {s.get('valid_rate') or 0:.2f}, "
-              f"raw valid {s.get('raw_valid_rate') or 0:.2f}, {s.get('bytes') or 0:.0f} bytes, "
-              f"{s.get('seconds_per_svg') or 0:.2f} s/SVG (n={s['n']}, skipped {s['skipped']})")
+        print(
+            f"  {name:>20}: reward {s.get('reward', float('nan')):.3f}, valid {s.get('valid_rate') or 0:.2f}, "
+            f"raw valid {s.get('raw_valid_rate') or 0:.2f}, {s.get('bytes') or 0:.0f} bytes, "
+            f"{s.get('seconds_per_svg') or 0:.2f} s/SVG (n={s['n']}, skipped {s['skipped']})"
+        )
     print(f"wrote {cfg.output_dir}: results.jsonl, summary.json, report.md, report.html, grid.png, components.png")
     return 0
 
@@ -338,11 +405,12 @@ def cmd_serve(args) -> int:
     try:
         import gradio  # noqa: F401
     except ImportError:
-        raise InputError("svg-agent serve needs Gradio: pip install -e \".[demo]\"") from None
+        raise InputError('svg-agent serve needs Gradio: pip install -e ".[demo]"') from None
     overrides = {"model": args.model, "ocr_backend": args.ocr, "device": args.device}
     settings = load_generate_config(args.config, overrides)
-    specs = default_systems(args.runs_dir, args.adapter, model=settings.model, diffusion=args.diffusion,
-                            base=not args.no_base)
+    specs = default_systems(
+        args.runs_dir, args.adapter, model=settings.model, diffusion=args.diffusion, base=not args.no_base
+    )
     service = DrawService(specs, settings)
     serve(service, host=args.host, port=args.port, runs_dir=args.runs_dir, gallery=args.gallery)
     return 0
@@ -388,17 +456,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ocr", choices=["rapidocr", "tesseract", "none"], default="rapidocr", help="offline OCR backend")
     p.add_argument("--clip", help="CLIP weights for the aesthetic term: 'openai' (hub) or a local checkpoint")
     p.add_argument("--clip-model", default="ViT-L-14", help="open_clip architecture (default ViT-L-14, the metric's)")
-    p.add_argument("--vqa", help="PaliGemma hub id or folder for the VQA term (the metric's: google/paligemma2-10b-mix-448)")
+    p.add_argument(
+        "--vqa", help="PaliGemma hub id or folder for the VQA term (the metric's: google/paligemma2-10b-mix-448)"
+    )
     p.add_argument("--vqa-4bit", action="store_true", help="load the VQA model in 4-bit NF4 (CUDA), as the competition")
-    p.add_argument("--judge", default="auto",
-                   help="without --vqa: the offline judge (a stand-in) that answers the questions: 'auto' (cached default, "
-                        "trained on first use), a saved judge, or 'none' for the pixel stand-in")
+    p.add_argument(
+        "--judge",
+        default="auto",
+        help="without --vqa: the offline judge (a stand-in) that answers the questions: 'auto' (cached default, "
+        "trained on first use), a saved judge, or 'none' for the pixel stand-in",
+    )
     p.add_argument("-o", "--output", help="write one row per id here (CSV)")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("judge", help="the offline judge (a VQA stand-in): train it, or report its held-out accuracy")
-    p.add_argument("action", choices=["train", "eval"], help="train: train (or retrain with --force) the cached default; "
-                                                               "eval: held-out accuracy of a judge")
+    p.add_argument(
+        "action",
+        choices=["train", "eval"],
+        help="train: train (or retrain with --force) the cached default; eval: held-out accuracy of a judge",
+    )
     p.add_argument("--path", help="eval: a saved judge (default: the cached one); train: also save a copy here")
     p.add_argument("--force", action="store_true", help="train again even if a judge for this corpus is cached")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -409,13 +485,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="SVG to write")
     p.add_argument("--max-bytes", type=int, default=10_000, help="byte budget (default 10000)")
     p.add_argument("--colors", type=int, choices=range(2, 17), metavar="K", help="fix the number of colours (2-16)")
-    p.add_argument("--image", dest="image_opt", metavar="IMAGE", help="the image to trace (same as the positional IMAGE)")
+    p.add_argument(
+        "--image", dest="image_opt", metavar="IMAGE", help="the image to trace (same as the positional IMAGE)"
+    )
     p.add_argument("--prompt", help="a description to draw with the diffusion model first")
     p.add_argument("--batch-size", type=int, default=1, help="images drawn per prompt; the best trace is kept")
-    p.add_argument("--model", default="segmind/SSD-1B", help="diffusers hub id or folder (SD 1.5/2.x, SDXL, SSD-1B, ...)")
+    p.add_argument(
+        "--model", default="segmind/SSD-1B", help="diffusers hub id or folder (SD 1.5/2.x, SDXL, SSD-1B, ...)"
+    )
     p.add_argument("--template", help="prompt template with {description} (default: flat vector style)")
     p.add_argument("--negative-prompt", help="negative prompt (default: no text, no photo texture)")
-    p.add_argument("--scheduler", choices=["ddim", "euler", "euler_a", "dpm++", "pndm", "lms", "unipc", "lcm"], help="sampler")
+    p.add_argument(
+        "--scheduler", choices=["ddim", "euler", "euler_a", "dpm++", "pndm", "lms", "unipc", "lcm"], help="sampler"
+    )
     p.add_argument("--steps", type=int, default=25, help="denoising steps")
     p.add_argument("--cfg", type=float, default=7.0, help="classifier-free guidance scale")
     p.add_argument("--width", type=int, default=512, help="image width (multiple of 8)")
@@ -427,13 +509,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_vectorize)
 
     p = sub.add_parser("build-dataset", help="write (or resume) a warm-start dataset as JSON lines")
-    p.add_argument("--source", choices=["procedural", "images", "descriptions"], default="procedural",
-                   help="scene grammar, traced images, or descriptions drawn by the diffusion model and traced")
+    p.add_argument(
+        "--source",
+        choices=["procedural", "images", "descriptions"],
+        default="procedural",
+        help="scene grammar, traced images, or descriptions drawn by the diffusion model and traced",
+    )
     p.add_argument("--n", type=int, default=1000, help="records to generate (procedural)")
     p.add_argument("--seed", type=int, default=0, help="generator seed (procedural)")
     p.add_argument("--images", help="folder of images to trace (images)")
     p.add_argument("--max-bytes", type=int, default=10_000, help="byte budget of traced SVGs")
-    p.add_argument("--captioner", help="image-to-text model (hub id or folder, e.g. Salesforce/blip2-opt-2.7b) to describe the images")
+    p.add_argument(
+        "--captioner",
+        help="image-to-text model (hub id or folder, e.g. Salesforce/blip2-opt-2.7b) to describe the images",
+    )
     p.add_argument("--descriptions", help="text file, one description per line (source descriptions)")
     p.add_argument("--model", default="segmind/SSD-1B", help="diffusion model for source descriptions")
     p.add_argument("--steps", type=int, default=25, help="diffusion steps (source descriptions)")
@@ -459,7 +548,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="out/demo", help="output folder (default out/demo)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("train", help="train a policy: LoRA SFT, then GRPO/RLOO (svg-agent train --help)", add_help=False)
+    p = sub.add_parser(
+        "train", help="train a policy: LoRA SFT, then GRPO/RLOO (svg-agent train --help)", add_help=False
+    )
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=None)
 
@@ -482,26 +573,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("kaggle", help="export a Kaggle submission package, or check one with the gateway loop")
-    p.add_argument("action", choices=["export", "check"], help="export: write OUT_DIR; check: run the gateway loop on it")
+    p.add_argument(
+        "action", choices=["export", "check"], help="export: write OUT_DIR; check: run the gateway loop on it"
+    )
     p.add_argument("out_dir", metavar="OUT_DIR", help="the package folder")
-    p.add_argument("--adapter", help="(export) LoRA adapter or training run (default: the finished run in runs/ whose held-out samples scored best)")
-    p.add_argument("--model", help="(export) base model (default: the adapter's training model, else gemma3-270m-offline)")
+    p.add_argument(
+        "--adapter",
+        help="(export) LoRA adapter or training run (default: the finished run in runs/ whose held-out samples scored best)",
+    )
+    p.add_argument(
+        "--model", help="(export) base model (default: the adapter's training model, else gemma3-270m-offline)"
+    )
     p.add_argument("--time-budget", type=float, default=60.0, help="(export) seconds per description (default 60)")
-    p.add_argument("--n", type=int, help="(export) candidates per description (default 8); (check) first N descriptions only")
+    p.add_argument(
+        "--n", type=int, help="(export) candidates per description (default 8); (check) first N descriptions only"
+    )
     p.add_argument("--no-copy-model", action="store_true", help="(export) do not copy the base model's weights")
     p.add_argument("--vectorizer", help="(export) diffusers model for the fallback when the policy fails")
     p.add_argument("--descriptions", help="(check) CSV with id,description")
-    p.add_argument("--limit", type=float, default=300.0, help="(check) per-call limit in seconds (default 300, the competition's)")
+    p.add_argument(
+        "--limit", type=float, default=300.0, help="(check) per-call limit in seconds (default 300, the competition's)"
+    )
     p.add_argument("--json", action="store_true", help="(check) print the report as JSON")
     p.set_defaults(func=cmd_kaggle)
 
-    p = sub.add_parser("benchmark", help="systems side by side on the same descriptions: results, summary, report, plots")
+    p = sub.add_parser(
+        "benchmark", help="systems side by side on the same descriptions: results, summary, report, plots"
+    )
     p.add_argument("--config", required=True, help="a benchmark config (configs/benchmark/*.yaml)")
     p.add_argument("--output-dir", help="override the config's output_dir")
     p.add_argument("--limit", type=int, help="override the number of descriptions")
     p.set_defaults(func=cmd_benchmark)
 
-    p = sub.add_parser("serve", help="a web page (and POST /api/draw) drawing one description with each system side by side")
+    p = sub.add_parser(
+        "serve", help="a web page (and POST /api/draw) drawing one description with each system side by side"
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--adapter", action="append", help="a trained run or adapter folder to offer (repeatable)")
@@ -510,8 +616,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="the base model (default gemma3-270m-offline)")
     p.add_argument("--no-base", action="store_true", help="do not offer the base model without an adapter")
     p.add_argument("--diffusion", help="a diffusers model (hub id or folder): offer the vectorizer")
-    p.add_argument("--gallery", action="append", help="a benchmark output_dir for the gallery tab (repeatable; "
-                                                       "those under --runs-dir are found)")
+    p.add_argument(
+        "--gallery",
+        action="append",
+        help="a benchmark output_dir for the gallery tab (repeatable; those under --runs-dir are found)",
+    )
     p.add_argument("--ocr", choices=["rapidocr", "tesseract", "none"], help="OCR backend of the reward")
     p.add_argument("--device", help="cpu, cuda, ... (default: cuda when available)")
     p.set_defaults(func=cmd_serve)

@@ -36,7 +36,9 @@ def handmade_examples() -> list[tuple[str, str]]:
     import json
 
     folder = resources.files("svg_agent") / "examples" / "handmade"
-    return [(e["description"], (folder / e["file"]).read_text()) for e in json.loads((folder / "index.json").read_text())]
+    return [
+        (e["description"], (folder / e["file"]).read_text()) for e in json.loads((folder / "index.json").read_text())
+    ]
 
 
 def contact_sheet(rows: list[tuple[str, list[np.ndarray | None]]], columns: list[str], thumb: int = 192) -> Image.Image:

@@ -74,11 +74,21 @@ def _choice(name: str, value) -> str:
     return value
 
 
-def resolve(cpu_bf16: str = "auto", fast_loss: str = "auto", fast_generation: str = "auto", *, cuda: bool,
-            world_size: int = 1, use_vllm: bool = False, gradient_checkpointing: bool = False) -> FastPath:
+def resolve(
+    cpu_bf16: str = "auto",
+    fast_loss: str = "auto",
+    fast_generation: str = "auto",
+    *,
+    cuda: bool,
+    world_size: int = 1,
+    use_vllm: bool = False,
+    gradient_checkpointing: bool = False,
+) -> FastPath:
     """The fast path's levers for a run. `auto` turns each on where it is the faster exact choice."""
-    cpu_bf16, fast_loss, fast_generation = (_choice(n, v) for n, v in (("cpu_bf16", cpu_bf16), ("fast_loss", fast_loss),
-                                                                         ("fast_generation", fast_generation)))
+    cpu_bf16, fast_loss, fast_generation = (
+        _choice(n, v)
+        for n, v in (("cpu_bf16", cpu_bf16), ("fast_loss", fast_loss), ("fast_generation", fast_generation))
+    )
     reasons = []
     native = (not cuda) and cpu_has_native_bf16()
     bf16 = (cpu_bf16 == "true" and not cuda) or (cpu_bf16 == "auto" and native)
@@ -88,12 +98,18 @@ def resolve(cpu_bf16: str = "auto", fast_loss: str = "auto", fast_generation: st
     if not single:
         reasons.append(f"{world_size} processes: TRL's paths keep the gradient synchronisation")
     loss = fast_loss == "true" or (fast_loss == "auto" and not cuda and single)
-    gen = (fast_generation == "true" and not use_vllm) or (fast_generation == "auto" and not cuda and single and not use_vllm
-                                                           and not gradient_checkpointing)
+    gen = (fast_generation == "true" and not use_vllm) or (
+        fast_generation == "auto" and not cuda and single and not use_vllm and not gradient_checkpointing
+    )
     if use_vllm:
         reasons.append("vLLM generates")
-    return FastPath(bf16_autocast=bf16, completion_loss=loss, merged_generation=gen,
-                    generation_dtype="bfloat16" if (bf16 or (cuda and gen)) else "float32", reason="; ".join(reasons))
+    return FastPath(
+        bf16_autocast=bf16,
+        completion_loss=loss,
+        merged_generation=gen,
+        generation_dtype="bfloat16" if (bf16 or (cuda and gen)) else "float32",
+        reason="; ".join(reasons),
+    )
 
 
 # ---------------------------------------------------------------- completion-only log-probabilities
@@ -156,8 +172,16 @@ class OutputVocab:
         return rows
 
 
-def completion_logps(model, input_ids, attention_mask, label_mask, temperature: float = 1.0,
-                     entropy: bool = False, chunk: int = 1024, vocab: OutputVocab | None = None):
+def completion_logps(
+    model,
+    input_ids,
+    attention_mask,
+    label_mask,
+    temperature: float = 1.0,
+    entropy: bool = False,
+    chunk: int = 1024,
+    vocab: OutputVocab | None = None,
+):
     """Log-probability of each next token where `label_mask` is set, and optionally the entropy there.
 
     `label_mask` is [batch, seq - 1]: position t scores token t + 1. Returns (logps, entropies) as
@@ -182,13 +206,13 @@ def completion_logps(model, input_ids, attention_mask, label_mask, temperature: 
         targets = vocab.rows(targets)
     logps, ents = [], []
     for start in range(0, h.shape[0], chunk):
-        logits = F.linear(h[start:start + chunk], weight)
+        logits = F.linear(h[start : start + chunk], weight)
         if softcap is not None:
             logits = torch.tanh(logits.float() / softcap) * softcap
         if temperature != 1.0:
             logits = logits / temperature
         logp = torch.log_softmax(logits, dim=-1, dtype=torch.float32)  # one fused pass, float32 out
-        logps.append(logp.gather(-1, targets[start:start + chunk, None]).squeeze(-1))
+        logps.append(logp.gather(-1, targets[start : start + chunk, None]).squeeze(-1))
         if entropy:
             with torch.no_grad():
                 ents.append(-(logp.exp() * logp).sum(-1))
@@ -209,6 +233,7 @@ def autocast(enabled: bool):
 
 
 # ---------------------------------------------------------------- generation
+
 
 def gumbel_sampler(temperature: float, generator=None, vocab: OutputVocab | None = None):
     """A logits processor that adds Gumbel noise to logits / T: its argmax is a sample of softmax(logits / T).
@@ -319,7 +344,7 @@ class MergedGenerator:
             modules = dict(self.copy.named_modules())
             prefix = "base_model.model."
             for name, layer in _lora_layers(model):
-                self._targets.append((layer, modules[name[len(prefix):] if name.startswith(prefix) else name]))
+                self._targets.append((layer, modules[name[len(prefix) :] if name.startswith(prefix) else name]))
         self.synced_at = None
 
     def sync(self, step=None) -> None:
@@ -335,20 +360,38 @@ class MergedGenerator:
                 target.weight.copy_(w.to(self.dtype))
         self.synced_at = step
 
-    def generate(self, input_ids, attention_mask, max_new_tokens: int, temperature: float, eos_token_id, pad_token_id,
-                 generator=None):
+    def generate(
+        self,
+        input_ids,
+        attention_mask,
+        max_new_tokens: int,
+        temperature: float,
+        eos_token_id,
+        pad_token_id,
+        generator=None,
+    ):
         """Sampled continuations at temperature T (Gumbel-max), as generate() returns them (prompt included)."""
         import torch
         from transformers import GenerationConfig, LogitsProcessorList
 
-        config = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=eos_token_id,
-                                  pad_token_id=pad_token_id, use_cache=True)
+        config = GenerationConfig(
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            eos_token_id=eos_token_id,
+            pad_token_id=pad_token_id,
+            use_cache=True,
+        )
         with torch.no_grad():
-            return self.copy.generate(input_ids=input_ids, attention_mask=attention_mask, generation_config=config,
-                                      logits_processor=LogitsProcessorList([gumbel_sampler(temperature, generator, self.vocab)]))
+            return self.copy.generate(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                generation_config=config,
+                logits_processor=LogitsProcessorList([gumbel_sampler(temperature, generator, self.vocab)]),
+            )
 
 
 # ---------------------------------------------------------------- trainers
+
 
 def sft_trainer_class(fast: FastPath, vocab: OutputVocab | None = None):
     """TRL's SFTTrainer, computing the loss with `completion_logps` under the fast path's autocast."""
@@ -362,8 +405,9 @@ def sft_trainer_class(fast: FastPath, vocab: OutputVocab | None = None):
                 raise ValueError("an output vocabulary needs the completion-only loss (fast_loss) on this model")
             if not compact:
                 with autocast(fast.bf16_autocast):
-                    return super().compute_loss(model, inputs, return_outputs=return_outputs,
-                                                num_items_in_batch=num_items_in_batch)
+                    return super().compute_loss(
+                        model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch
+                    )
             mode = "train" if self.model.training else "eval"
             labels = inputs["labels"]
             mask = labels[:, 1:] != -100
@@ -389,8 +433,17 @@ def rl_trainer_class(base, fast: FastPath, vocab: OutputVocab | None = None):
     class FastRLTrainer(base):
         _merged = None
 
-        def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
-                                               compute_entropy=False, compute_aux_loss=False, **multimodal):
+        def _get_per_token_logps_and_entropies(
+            self,
+            model,
+            input_ids,
+            attention_mask,
+            logits_to_keep,
+            batch_size=None,
+            compute_entropy=False,
+            compute_aux_loss=False,
+            **multimodal,
+        ):
             plain = not any(v is not None for v in multimodal.values()) and not compute_aux_loss
             compact = fast.completion_loss and plain and supports_completion_logps(model)
             if vocab is not None and not compact:
@@ -398,8 +451,15 @@ def rl_trainer_class(base, fast: FastPath, vocab: OutputVocab | None = None):
             if not compact:
                 with autocast(fast.bf16_autocast):
                     return super()._get_per_token_logps_and_entropies(
-                        model, input_ids, attention_mask, logits_to_keep, batch_size=batch_size,
-                        compute_entropy=compute_entropy, compute_aux_loss=compute_aux_loss, **multimodal)
+                        model,
+                        input_ids,
+                        attention_mask,
+                        logits_to_keep,
+                        batch_size=batch_size,
+                        compute_entropy=compute_entropy,
+                        compute_aux_loss=compute_aux_loss,
+                        **multimodal,
+                    )
             # Rows in order of completion length, in chunks, each cut after its longest completion: the
             # padding after a row's end changes nothing before it (causal attention), only costs time.
             n = input_ids.size(0)
@@ -408,7 +468,7 @@ def rl_trainer_class(base, fast: FastPath, vocab: OutputVocab | None = None):
             order = torch.argsort(attention_mask[:, -logits_to_keep:].sum(1), stable=True)
             all_logps, all_ents = [], []
             for start in range(0, n, batch_size):
-                rows = order[start:start + batch_size]
+                rows = order[start : start + batch_size]
                 ids, am = input_ids[rows], attention_mask[rows]
                 used = am.any(0).nonzero()
                 cut = am.size(1) - (int(used[-1]) + 1 if len(used) else am.size(1))
@@ -418,8 +478,9 @@ def rl_trainer_class(base, fast: FastPath, vocab: OutputVocab | None = None):
                 mask = am[:, 1:].bool().clone()
                 mask[:, :-keep] = False  # only the completion tokens are scored
                 with autocast(fast.bf16_autocast):
-                    logps, ents = completion_logps(model, ids, am, mask, temperature=self.temperature,
-                                                   entropy=compute_entropy, vocab=vocab)
+                    logps, ents = completion_logps(
+                        model, ids, am, mask, temperature=self.temperature, entropy=compute_entropy, vocab=vocab
+                    )
                 pad = logits_to_keep - keep
                 all_logps.append(torch.nn.functional.pad(logps[:, -keep:], (0, pad)))
                 if compute_entropy:
@@ -429,17 +490,30 @@ def rl_trainer_class(base, fast: FastPath, vocab: OutputVocab | None = None):
 
         def _fast_generation_applies(self, multimodal_fields) -> bool:
             gc = self.generation_config
-            plain_sampling = ((gc.top_p is None or gc.top_p >= 1.0) and not gc.top_k and gc.min_p is None
-                              and (gc.repetition_penalty is None or gc.repetition_penalty == 1.0))
-            return (fast.merged_generation and plain_sampling and not multimodal_fields and not self.use_vllm
-                    and not getattr(self, "use_transformers_continuous_batching", False) and not getattr(self, "tools", None)
-                    and not self.args.generation_kwargs and supports_merged_generation(self.model))
+            plain_sampling = (
+                (gc.top_p is None or gc.top_p >= 1.0)
+                and not gc.top_k
+                and gc.min_p is None
+                and (gc.repetition_penalty is None or gc.repetition_penalty == 1.0)
+            )
+            return (
+                fast.merged_generation
+                and plain_sampling
+                and not multimodal_fields
+                and not self.use_vllm
+                and not getattr(self, "use_transformers_continuous_batching", False)
+                and not getattr(self, "tools", None)
+                and not self.args.generation_kwargs
+                and supports_merged_generation(self.model)
+            )
 
         def _generate_single_turn(self, prompt_ids, images, multimodal_fields, *args, **kwargs):
             if not self._fast_generation_applies(multimodal_fields):
                 if vocab is not None:
-                    raise ValueError("an output vocabulary needs the merged generation (fast_generation, plain "
-                                     "temperature sampling, no vLLM)")
+                    raise ValueError(
+                        "an output vocabulary needs the merged generation (fast_generation, plain "
+                        "temperature sampling, no vLLM)"
+                    )
                 return super()._generate_single_turn(prompt_ids, images, multimodal_fields, *args, **kwargs)
             completion_ids = self._merged_generate(prompt_ids)
             return completion_ids if rloo else (completion_ids, None)  # GRPO also returns (no) sampling logprobs
@@ -454,10 +528,15 @@ def rl_trainer_class(base, fast: FastPath, vocab: OutputVocab | None = None):
             tensors = [torch.tensor(ids) for ids in prompt_ids]
             padded = pad(tensors, padding_value=self._tokenizer.pad_token_id, padding_side="left").to(device)
             am = pad([torch.ones_like(t) for t in tensors], padding_value=0, padding_side="left").to(device)
-            out = self._merged.generate(padded, am, max_new_tokens=self.generation_config.max_new_tokens,
-                                        temperature=self.temperature, eos_token_id=self.eos_token_ids,
-                                        pad_token_id=self._tokenizer.pad_token_id)
-            completion_ids = out[:, padded.size(1):]
+            out = self._merged.generate(
+                padded,
+                am,
+                max_new_tokens=self.generation_config.max_new_tokens,
+                temperature=self.temperature,
+                eos_token_id=self.eos_token_ids,
+                pad_token_id=self._tokenizer.pad_token_id,
+            )
+            completion_ids = out[:, padded.size(1) :]
             # everything after the first EOS is dropped, as TRL does
             is_eos = torch.isin(completion_ids, torch.tensor(self.eos_token_ids, device=device))
             eos_idx = torch.full((is_eos.size(0),), is_eos.size(1), dtype=torch.long, device=device)

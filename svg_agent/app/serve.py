@@ -18,7 +18,6 @@ a download of the SVG and its text. A second tab browses a benchmark run's resul
 Everything the page and the endpoint do goes through `DrawService`, which needs no web library.
 """
 
-
 import base64
 import dataclasses
 import random
@@ -32,8 +31,10 @@ from ..errors import ConfigError, InputError
 MAX_DESCRIPTION = 500  # characters; the competition's descriptions are well under 200
 MAX_N = 32
 MAX_TIME_BUDGET = 600.0
-STANDIN_NOTE = ("judge_* terms come from the offline judge and standin_* from the offline drawing-quality "
-                "term: stand-ins for PaliGemma and CLIP, not the competition's score")
+STANDIN_NOTE = (
+    "judge_* terms come from the offline judge and standin_* from the offline drawing-quality "
+    "term: stand-ins for PaliGemma and CLIP, not the competition's score"
+)
 
 
 @dataclass
@@ -70,8 +71,13 @@ def discover_benchmarks(runs_dir: str | Path, extra: list[str] | None = None) ->
     return sorted(found)
 
 
-def default_systems(runs_dir: str | Path = "runs", adapters: list[str] | None = None, model: str = "gemma3-270m-offline",
-                    diffusion: str | None = None, base: bool = True) -> list[SystemSpec]:
+def default_systems(
+    runs_dir: str | Path = "runs",
+    adapters: list[str] | None = None,
+    model: str = "gemma3-270m-offline",
+    diffusion: str | None = None,
+    base: bool = True,
+) -> list[SystemSpec]:
     """The systems the page offers: each run under `runs_dir`, each adapter, the base model, the
     vectorizer (with a diffusion model) and the procedural reference."""
     specs, names = [], set()
@@ -101,9 +107,19 @@ def default_systems(runs_dir: str | Path = "runs", adapters: list[str] | None = 
     if base:
         add(SystemSpec(f"base:{model}", "policy", model=model, note="the base model, no adapter"))
     if diffusion:
-        add(SystemSpec("vectorizer", "vectorizer", model=diffusion,
-                       note=f"diffusion ({diffusion}) then k-means colours and contour tracing under the byte budget"))
-    add(SystemSpec("procedural", "procedural", note="the corpus's own drawing, where the description is one of the corpus's"))
+        add(
+            SystemSpec(
+                "vectorizer",
+                "vectorizer",
+                model=diffusion,
+                note=f"diffusion ({diffusion}) then k-means colours and contour tracing under the byte budget",
+            )
+        )
+    add(
+        SystemSpec(
+            "procedural", "procedural", note="the corpus's own drawing, where the description is one of the corpus's"
+        )
+    )
     return specs
 
 
@@ -120,7 +136,9 @@ class DrawService:
         diffusion: more DiffusionConfig settings for the vectorizer (steps, width, height, ...).
     """
 
-    def __init__(self, specs: list[SystemSpec], settings=None, corpus_size: int = 20_000, diffusion: dict | None = None):
+    def __init__(
+        self, specs: list[SystemSpec], settings=None, corpus_size: int = 20_000, diffusion: dict | None = None
+    ):
         from .generate import GenerateConfig
 
         if not specs:
@@ -175,8 +193,10 @@ class DrawService:
             raise InputError("give a description of what to draw (a short sentence, e.g. 'a purple forest at dusk')")
         description = " ".join(description.split())
         if len(description) > MAX_DESCRIPTION:
-            raise InputError(f"the description has {len(description)} characters; at most {MAX_DESCRIPTION} "
-                             "(the competition's are a sentence)")
+            raise InputError(
+                f"the description has {len(description)} characters; at most {MAX_DESCRIPTION} "
+                "(the competition's are a sentence)"
+            )
         try:
             n = int(n)
             time_budget = float(time_budget)
@@ -185,7 +205,9 @@ class DrawService:
         if not 1 <= n <= MAX_N:
             raise InputError(f"n (candidates per system) must be between 1 and {MAX_N}, not {n}")
         if not 0 < time_budget <= MAX_TIME_BUDGET:
-            raise InputError(f"time_budget must be more than 0 and at most {MAX_TIME_BUDGET:.0f} seconds, not {time_budget}")
+            raise InputError(
+                f"time_budget must be more than 0 and at most {MAX_TIME_BUDGET:.0f} seconds, not {time_budget}"
+            )
         if systems is None or systems == []:
             names = list(self.specs)
         elif isinstance(systems, str):
@@ -223,9 +245,22 @@ class DrawService:
         return {"description": description, "notes": notes, "systems": results}
 
     def _one(self, spec: SystemSpec, description: str, n: int, time_budget: float, scene, questions) -> dict:
-        row = {"name": spec.name, "kind": spec.kind, "note": spec.note, "svg": None, "scores": {}, "seconds": None,
-               "bytes": None, "valid": False, "raw_valid": False, "candidates": None, "error": None, "skipped": None,
-               "image": None, "defended": None}
+        row = {
+            "name": spec.name,
+            "kind": spec.kind,
+            "note": spec.note,
+            "svg": None,
+            "scores": {},
+            "seconds": None,
+            "bytes": None,
+            "valid": False,
+            "raw_valid": False,
+            "candidates": None,
+            "error": None,
+            "skipped": None,
+            "image": None,
+            "defended": None,
+        }
         t = time.perf_counter()
         try:
             if spec.kind == "procedural":
@@ -259,15 +294,26 @@ class DrawService:
 
         rec = self.scorer.score([svg], [description], questions=[questions] if questions else None, rule="submitted")[0]
         scores = {}
-        for key in ("reward", "metric", "aesthetic", "vqa", "ocr", "judge_faithfulness", "judge_vqa",
-                    "standin_faithfulness", "standin_quality", "size_factor"):
+        for key in (
+            "reward",
+            "metric",
+            "aesthetic",
+            "vqa",
+            "ocr",
+            "judge_faithfulness",
+            "judge_vqa",
+            "standin_faithfulness",
+            "standin_quality",
+            "size_factor",
+        ):
             v = getattr(rec, key, None)
             if v is not None:
                 scores[key] = round(float(v), 4)
         if rec.reward is None:
             scores["reward"] = None  # nothing the judge could check in this description
-        row.update(svg=svg, scores=scores, bytes=len(svg.encode("utf-8")), valid=bool(rec.valid),
-                   raw_valid=raw_validity(raw))
+        row.update(
+            svg=svg, scores=scores, bytes=len(svg.encode("utf-8")), valid=bool(rec.valid), raw_valid=raw_validity(raw)
+        )
         if rec.hidden_text:
             row["scores"]["hidden_text"] = True
         shown = render_safe(svg, defend=True, seed=description_seed(description))
@@ -279,8 +325,9 @@ class DrawService:
     def _generate(self, spec: SystemSpec, description: str, n: int, time_budget: float):
         from .generate import Generator
 
-        config = dataclasses.replace(self._config(spec), n=n, batch_size=min(n, self.settings.batch_size),
-                                     time_budget=time_budget)
+        config = dataclasses.replace(
+            self._config(spec), n=n, batch_size=min(n, self.settings.batch_size), time_budget=time_budget
+        )
         gen = Generator(config, policy=self._policies.get(spec.name), scorer=self.scorer)
         gen.load()  # a missing model or adapter raises here, shown as this system's error
         self._policies[spec.name] = gen.policy
@@ -307,15 +354,19 @@ class DrawService:
         if self._vectorizer is None:
             from vectorize.pipeline import DiffusionConfig, VectorizerPipeline
 
-            self._vectorizer = VectorizerPipeline(DiffusionConfig(**{"model": spec.model, "device": self.settings.device,
-                                                                     **self.diffusion}))
+            self._vectorizer = VectorizerPipeline(
+                DiffusionConfig(**{"model": spec.model, "device": self.settings.device, **self.diffusion})
+            )
         return self._vectorizer(description).svg
 
 
 def public(result: dict) -> dict:
     """The JSON form of `DrawService.draw`'s answer (no images)."""
-    return {"description": result["description"], "notes": result["notes"],
-            "systems": [{k: v for k, v in r.items() if k not in ("image", "defended")} for r in result["systems"]]}
+    return {
+        "description": result["description"],
+        "notes": result["notes"],
+        "systems": [{k: v for k, v in r.items() if k not in ("image", "defended")} for r in result["systems"]],
+    }
 
 
 def _norm(text: str) -> str:
@@ -323,6 +374,7 @@ def _norm(text: str) -> str:
 
 
 # ---------------------------------------------------------------- the benchmark gallery
+
 
 def gallery_items(folder: str | Path, system: str | None = None, contains: str = "", limit: int = 120, size: int = 192):
     """(image, caption) pairs of a benchmark run's drawings, filtered by system and description."""
@@ -346,8 +398,10 @@ def gallery_items(folder: str | Path, system: str | None = None, contains: str =
     items = []
     for (r, _), shown in zip(rows, renders):
         score = r.get("metric") if r.get("metric") is not None else r.get("reward")
-        caption = f"{r['system']}: {r['description']} [{'reward' if r.get('metric') is None else 'metric'} " \
-                  f"{score if score is not None else '-'}, {r.get('bytes')} B{'' if r.get('valid') else ', invalid'}]"
+        caption = (
+            f"{r['system']}: {r['description']} [{'reward' if r.get('metric') is None else 'metric'} "
+            f"{score if score is not None else '-'}, {r.get('bytes')} B{'' if r.get('valid') else ', invalid'}]"
+        )
         items.append((shown.pil("image") if shown.ok else None, caption))
     return [x for x in items if x[0] is not None]
 
@@ -360,10 +414,13 @@ def benchmark_systems(folder: str | Path) -> list[str]:
 
 # ---------------------------------------------------------------- the page and the endpoint
 
+
 def _svg_img(svg: str) -> str:
     """The SVG as an <img> (a data URI): a browser runs no script and fetches nothing from an SVG shown so."""
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return f'<img class="svg-agent-drawing" alt="the SVG" width="256" height="256" src="data:image/svg+xml;base64,{data}">'
+    return (
+        f'<img class="svg-agent-drawing" alt="the SVG" width="256" height="256" src="data:image/svg+xml;base64,{data}">'
+    )
 
 
 def _scores_md(r: dict) -> str:
@@ -371,10 +428,15 @@ def _scores_md(r: dict) -> str:
         return f"*skipped: {r['skipped']}*"
     lines = ["| term | value |", "|---|---|"]
     for k, v in r["scores"].items():
-        lines.append(f"| {k}{' (stand-in)' if k.startswith(('judge_', 'standin_')) else ''} | "
-                     f"{'unknown' if v is None else v} |")
-    lines += [f"| bytes | {r['bytes']} |", f"| valid as produced | {'yes' if r['raw_valid'] else 'no'} |",
-              f"| valid as submitted | {'yes' if r['valid'] else 'no'} |", f"| seconds | {r['seconds']} |"]
+        lines.append(
+            f"| {k}{' (stand-in)' if k.startswith(('judge_', 'standin_')) else ''} | {'unknown' if v is None else v} |"
+        )
+    lines += [
+        f"| bytes | {r['bytes']} |",
+        f"| valid as produced | {'yes' if r['raw_valid'] else 'no'} |",
+        f"| valid as submitted | {'yes' if r['valid'] else 'no'} |",
+        f"| seconds | {r['seconds']} |",
+    ]
     if r["candidates"] is not None:
         lines.append(f"| candidates | {r['candidates']} |")
     return "\n".join(lines)
@@ -391,20 +453,24 @@ def build_ui(service: DrawService, runs_dir: str | Path = "runs", gallery: list[
 
     def run_draw(description, systems, n, budget, progress=gr.Progress()):
         try:
-            result = service.draw(description, n, budget, systems or None,
-                                  progress=lambda f, text: progress(f, desc=text))
+            result = service.draw(
+                description, n, budget, systems or None, progress=lambda f, text: progress(f, desc=text)
+            )
         except InputError as exc:
             raise gr.Error(str(exc)) from None
         status = "\n".join(f"- {note}" for note in result["notes"])
         return result["systems"], status
 
     with gr.Blocks(title="svg-agent") as page:
-        gr.Markdown("# svg-agent\nOne description, drawn by each system, scored as the metric sees it "
-                    "(the defended picture is what the judge looks at).")
+        gr.Markdown(
+            "# svg-agent\nOne description, drawn by each system, scored as the metric sees it "
+            "(the defended picture is what the judge looks at)."
+        )
         with gr.Tab("Draw"):
             with gr.Row():
-                description = gr.Textbox(label="Description", placeholder="a purple forest at dusk", scale=4,
-                                         elem_id="description")
+                description = gr.Textbox(
+                    label="Description", placeholder="a purple forest at dusk", scale=4, elem_id="description"
+                )
                 pick = gr.Button("A corpus description", scale=1)
             with gr.Row():
                 chosen = gr.CheckboxGroup(names, value=names, label="Systems")
@@ -426,12 +492,24 @@ def build_ui(service: DrawService, runs_dir: str | Path = "runs", gallery: list[
                                 with gr.Row():
                                     gr.HTML(f"<div><small>the SVG as drawn</small><br>{_svg_img(r['svg'])}</div>")
                                     if r["defended"] is not None:
-                                        gr.Image(r["defended"], label="what the judge sees (defended)", height=256,
-                                                 width=256, interactive=False)
+                                        gr.Image(
+                                            r["defended"],
+                                            label="what the judge sees (defended)",
+                                            height=256,
+                                            width=256,
+                                            interactive=False,
+                                        )
                                 path = downloads / f"{abs(hash((r['name'], r['svg']))):x}.svg"
                                 path.write_text(r["svg"], encoding="utf-8")
                                 gr.DownloadButton("Download SVG", value=str(path))
-                                gr.Code(r["svg"], language="html", label="SVG text", interactive=False, lines=4, max_lines=12)
+                                gr.Code(
+                                    r["svg"],
+                                    language="html",
+                                    label="SVG text",
+                                    interactive=False,
+                                    lines=4,
+                                    max_lines=12,
+                                )
                             gr.Markdown(_scores_md(r))
 
             go.click(run_draw, inputs=[description, chosen, n, budget], outputs=[results, status])
@@ -441,8 +519,12 @@ def build_ui(service: DrawService, runs_dir: str | Path = "runs", gallery: list[
         with gr.Tab("Benchmark gallery"):
             runs = [str(p) for p in discover_benchmarks(runs_dir, gallery)]
             with gr.Row():
-                run = gr.Dropdown(runs, value=runs[0] if runs else None, label="Benchmark run (a results.jsonl folder)",
-                                  allow_custom_value=True)
+                run = gr.Dropdown(
+                    runs,
+                    value=runs[0] if runs else None,
+                    label="Benchmark run (a results.jsonl folder)",
+                    allow_custom_value=True,
+                )
                 system = gr.Dropdown(["all"], value="all", label="System")
                 contains = gr.Textbox(label="Description contains")
             shown = gr.Gallery(label="drawings", columns=6, height="auto")
@@ -452,8 +534,11 @@ def build_ui(service: DrawService, runs_dir: str | Path = "runs", gallery: list[
                 if not folder or not (Path(folder) / "results.jsonl").exists():
                     return gr.update(choices=["all"], value="all"), [], None
                 grid_png = Path(folder) / "grid.png"
-                return (gr.update(choices=["all", *benchmark_systems(folder)], value="all"), gallery_items(folder),
-                        str(grid_png) if grid_png.exists() else None)
+                return (
+                    gr.update(choices=["all", *benchmark_systems(folder)], value="all"),
+                    gallery_items(folder),
+                    str(grid_png) if grid_png.exists() else None,
+                )
 
             def filter_run(folder, sys_name, text):
                 if not folder or not (Path(folder) / "results.jsonl").exists():
@@ -485,14 +570,17 @@ def build_app(service: DrawService, runs_dir: str | Path = "runs", gallery: list
         try:
             body = await request.json()
         except Exception:
-            return JSONResponse({"error": "the body must be JSON: {\"description\": ..., \"n\": 4, \"time_budget\": 30, "
-                                          "\"systems\": [...]}"}, status_code=400)
+            return JSONResponse(
+                {"error": 'the body must be JSON: {"description": ..., "n": 4, "time_budget": 30, "systems": [...]}'},
+                status_code=400,
+            )
         if not isinstance(body, dict):
             return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
         unknown = [k for k in body if k not in ("description", "n", "time_budget", "systems")]
         if unknown:
-            return JSONResponse({"error": f"unknown field {unknown[0]!r}; known: description, n, time_budget, systems"},
-                                status_code=400)
+            return JSONResponse(
+                {"error": f"unknown field {unknown[0]!r}; known: description, n, time_budget, systems"}, status_code=400
+            )
         args = (body.get("description"), body.get("n", 4), body.get("time_budget", 30.0), body.get("systems"))
         try:
             service.check(*args)
@@ -504,11 +592,19 @@ def build_app(service: DrawService, runs_dir: str | Path = "runs", gallery: list
     return gr.mount_gradio_app(app, build_ui(service, runs_dir, gallery), path="")
 
 
-def serve(service: DrawService, host: str = "127.0.0.1", port: int = 7860, runs_dir: str | Path = "runs",
-          gallery: list[str] | None = None) -> None:
+def serve(
+    service: DrawService,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    runs_dir: str | Path = "runs",
+    gallery: list[str] | None = None,
+) -> None:
     import uvicorn
 
     app = build_app(service, runs_dir, gallery)
-    print(f"svg-agent serve: http://{host}:{port}/  (JSON: POST http://{host}:{port}/api/draw); "
-          f"systems: {', '.join(service.specs)}", flush=True)
+    print(
+        f"svg-agent serve: http://{host}:{port}/  (JSON: POST http://{host}:{port}/api/draw); "
+        f"systems: {', '.join(service.specs)}",
+        flush=True,
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -17,8 +17,10 @@ from pathlib import Path
 
 TINY_ALPHABET = list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;?!\"'#(){}[]<>/=-_\n")
 SPECIAL = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>"]
-CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}<start_of_turn>{{ m['role'] }}\n{{ m['content'] }}<end_of_turn>\n"
-                 "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<start_of_turn>{{ m['role'] }}\n{{ m['content'] }}<end_of_turn>\n"
+    "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
 
 
 def tiny_tokenizer(corpus: list[str], vocab_size: int = 400, extra_special: list[str] = (), chat_template: bool = True):
@@ -29,9 +31,15 @@ def tiny_tokenizer(corpus: list[str], vocab_size: int = 400, extra_special: list
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
     tok.decoder = decoders.Metaspace()
-    tok.train_from_iterator(list(corpus) * 5, trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=[*SPECIAL, *extra_special], initial_alphabet=TINY_ALPHABET))
-    hf = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
+    tok.train_from_iterator(
+        list(corpus) * 5,
+        trainers.BpeTrainer(
+            vocab_size=vocab_size, special_tokens=[*SPECIAL, *extra_special], initial_alphabet=TINY_ALPHABET
+        ),
+    )
+    hf = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>", unk_token="<unk>"
+    )
     if chat_template:
         hf.chat_template = CHAT_TEMPLATE
     return hf
@@ -44,10 +52,19 @@ def tiny_gemma3(tokenizer, seed: int = 0, hidden_size: int = 32, layers: int = 2
     torch, _ = import_torch("the tiny model")
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
-    config = Gemma3TextConfig(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
-                              num_hidden_layers=layers, num_attention_heads=2, num_key_value_heads=1, head_dim=16,
-                              max_position_embeddings=max_positions, pad_token_id=tokenizer.pad_token_id,
-                              bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    config = Gemma3TextConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        max_position_embeddings=max_positions,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
     torch.manual_seed(seed)
     return Gemma3ForCausalLM(config).eval()
 
@@ -67,7 +84,9 @@ def build_tiny_policy(folder: str | Path, seed: int = 0, vocab_size: int = 600, 
     model.save_pretrained(tmp)
     tok.save_pretrained(tmp)
     tmp.mkdir(parents=True, exist_ok=True)
-    (tmp / "README.md").write_text("A tiny randomly initialised Gemma 3 built by svg_agent.app.tiny for smoke runs; it does not draw.\n")
+    (tmp / "README.md").write_text(
+        "A tiny randomly initialised Gemma 3 built by svg_agent.app.tiny for smoke runs; it does not draw.\n"
+    )
     folder.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.replace(tmp, folder)

@@ -65,8 +65,9 @@ def _mapping(name: str, value) -> dict:
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"--{name} takes a JSON mapping of TRL settings, e.g. '{{\"max_grad_norm\": 0.5}}' "
-                              f"({exc})") from None
+            raise ConfigError(
+                f"--{name} takes a JSON mapping of TRL settings, e.g. '{{\"max_grad_norm\": 0.5}}' ({exc})"
+            ) from None
     if not isinstance(value, dict):
         raise ConfigError(f"{name} must be a mapping of TRL settings, not {type(value).__name__}")
     return dict(value)
@@ -80,17 +81,26 @@ class TrainConfig(RewardSettings, DataSettings, PolicySettings):
 
     model: str = PolicySettings.redefault("model", "tiny-random-gemma3")
     adapter: str | None = _help("start from this saved LoRA adapter instead of a new one", default=None)
-    output_vocab: str = _help("full (the policy may write any token) or svg (only SVG markup tokens, a twentieth of "
-                              "Gemma's vocabulary: faster on CPU, no prose; saved beside the adapter)", default="full")
+    output_vocab: str = _help(
+        "full (the policy may write any token) or svg (only SVG markup tokens, a twentieth of "
+        "Gemma's vocabulary: faster on CPU, no prose; saved beside the adapter)",
+        default="full",
+    )
     lora_r: int = _help("LoRA rank", default=16)
     lora_alpha: int = _help("LoRA alpha", default=32)
     lora_dropout: float = _help("LoRA dropout", default=0.0)
-    lora_target_modules: list[str] = _help("modules LoRA adapts ('all-linear' or names)", default_factory=lambda: ["all-linear"])
-    lora_layers: int | None = _help("adapt only the top N decoder layers (the backward pass stops below them; "
-                                    "measured 9 percent cheaper a token, and much worse at colours); None: every layer",
-                                    default=None)
-    eval_descriptions: list[str] = _help("held-out descriptions drawn before and after training (never trained on)",
-                                         default_factory=lambda: list(EVAL_DESCRIPTIONS))
+    lora_target_modules: list[str] = _help(
+        "modules LoRA adapts ('all-linear' or names)", default_factory=lambda: ["all-linear"]
+    )
+    lora_layers: int | None = _help(
+        "adapt only the top N decoder layers (the backward pass stops below them; "
+        "measured 9 percent cheaper a token, and much worse at colours); None: every layer",
+        default=None,
+    )
+    eval_descriptions: list[str] = _help(
+        "held-out descriptions drawn before and after training (never trained on)",
+        default_factory=lambda: list(EVAL_DESCRIPTIONS),
+    )
     # run
     stages: list[str] = _help("stages to run, in order: sft, grpo", default_factory=lambda: ["sft", "grpo"])
     output_dir: str = _help("run directory (adapter, checkpoints, logs, plots)", default="runs/train")
@@ -102,15 +112,24 @@ class TrainConfig(RewardSettings, DataSettings, PolicySettings):
     report_to: list[str] = _help("tensorboard, wandb, trackio or none", default_factory=lambda: ["tensorboard"])
     gradient_checkpointing: bool = _help("trade compute for memory", default=False)
     bf16: bool = _help("bfloat16 mixed precision (GPU)", default=False)
-    cpu_bf16: str = _help("bfloat16 autocast for training on CPU: auto (where the CPU has native bf16), true or false",
-                          default="auto")
-    fast_loss: str = _help("log-probabilities at completion positions only, no per-step full-vocabulary metrics: "
-                           "auto (on CPU, one process), true or false (TRL's fused head)", default="auto")
-    fast_generation: str = _help("RL generation from a merged (bf16 where native) copy of the policy with an exact "
-                                 "Gumbel-max sampler: auto (on CPU, one process, no vLLM), true or false", default="auto")
+    cpu_bf16: str = _help(
+        "bfloat16 autocast for training on CPU: auto (where the CPU has native bf16), true or false", default="auto"
+    )
+    fast_loss: str = _help(
+        "log-probabilities at completion positions only, no per-step full-vocabulary metrics: "
+        "auto (on CPU, one process), true or false (TRL's fused head)",
+        default="auto",
+    )
+    fast_generation: str = _help(
+        "RL generation from a merged (bf16 where native) copy of the policy with an exact "
+        "Gumbel-max sampler: auto (on CPU, one process, no vLLM), true or false",
+        default="auto",
+    )
     sample_max_new_tokens: int = _help("token limit of the before/after samples", default=256)
-    samples_before: bool = _help("also draw the evaluation descriptions with the policy before training (the "
-                                 "samples grid's first column)", default=True)
+    samples_before: bool = _help(
+        "also draw the evaluation descriptions with the policy before training (the samples grid's first column)",
+        default=True,
+    )
     sample_temperature: float = _help("temperature of the before/after samples", default=0.7)
     # sft
     sft_max_steps: int = _help("SFT optimizer steps", default=20)
@@ -134,18 +153,32 @@ class TrainConfig(RewardSettings, DataSettings, PolicySettings):
     grpo_beta: float = _help("KL weight against the policy at the start of RL (0: no reference model)", default=0.0)
     grpo_epsilon: float = _help("clipping range", default=0.2)
     grpo_scale_rewards: str = _help("group, batch or none (GRPO only)", default="group")
-    grpo_rewards: list[str] = _help("reward callables (rewards.registry): the first ones weighted, the rest logged",
-                                    default_factory=lambda: ["reward", "validity", "raw_validity", "size", "ocr",
-                                                             "judge_faithfulness", "standin_quality", "bytes"])
-    grpo_reward_weights: list[float] = _help("one weight per reward; 0 logs without training on it",
-                                             default_factory=lambda: [1.0, 0, 0, 0, 0, 0, 0, 0])
+    grpo_rewards: list[str] = _help(
+        "reward callables (rewards.registry): the first ones weighted, the rest logged",
+        default_factory=lambda: [
+            "reward",
+            "validity",
+            "raw_validity",
+            "size",
+            "ocr",
+            "judge_faithfulness",
+            "standin_quality",
+            "bytes",
+        ],
+    )
+    grpo_reward_weights: list[float] = _help(
+        "one weight per reward; 0 logs without training on it", default_factory=lambda: [1.0, 0, 0, 0, 0, 0, 0, 0]
+    )
     grpo_use_vllm: bool = _help("generate with vLLM (GPU)", default=False)
     grpo_vllm_mode: str = _help("colocate or server", default="colocate")
     grpo_vllm_server_base_url: str | None = _help("vLLM server URL (server mode)", default=None)
     reward_validity: str = _help("extracted (the SVG as written must validate) or sanitized", default="extracted")
     # further TRL settings, passed through
-    sft: dict | str | None = _help("further SFTConfig settings as a mapping (YAML) or JSON text (command line), e.g. "
-                                   '{"max_grad_norm": 0.5}; TRL validates them', default=None)
+    sft: dict | str | None = _help(
+        "further SFTConfig settings as a mapping (YAML) or JSON text (command line), e.g. "
+        '{"max_grad_norm": 0.5}; TRL validates them',
+        default=None,
+    )
     grpo: dict | str | None = _help("further GRPOConfig or RLOOConfig settings, as for sft", default=None)
 
     def __post_init__(self):
@@ -159,8 +192,10 @@ class TrainConfig(RewardSettings, DataSettings, PolicySettings):
         if self.output_vocab not in ("full", "svg"):
             raise ConfigError(f"output_vocab must be full or svg, not {self.output_vocab!r}")
         if self.output_vocab == "svg" and (self.grpo_use_vllm or "false" in (self.fast_loss, self.fast_generation)):
-            raise ConfigError("output_vocab: svg needs the fast path's loss and generation (fast_loss and fast_generation "
-                              "not false, no vLLM); use output_vocab: full there")
+            raise ConfigError(
+                "output_vocab: svg needs the fast path's loss and generation (fast_loss and fast_generation "
+                "not false, no vLLM); use output_vocab: full there"
+            )
         bad = [s for s in self.stages if s not in STAGES]
         if bad or not self.stages:
             raise ConfigError(f"stages must be a list of {', '.join(STAGES)}; got {self.stages}")
@@ -174,21 +209,29 @@ class TrainConfig(RewardSettings, DataSettings, PolicySettings):
         if unknown:
             raise ConfigError(f"unknown reward {unknown[0]!r} in grpo_rewards; choose from {', '.join(GETTERS)}")
         if len(self.grpo_reward_weights) != len(self.grpo_rewards):
-            raise ConfigError(f"grpo_reward_weights has {len(self.grpo_reward_weights)} values for "
-                              f"{len(self.grpo_rewards)} grpo_rewards; give one weight per reward")
+            raise ConfigError(
+                f"grpo_reward_weights has {len(self.grpo_reward_weights)} values for "
+                f"{len(self.grpo_rewards)} grpo_rewards; give one weight per reward"
+            )
         if self.grpo_num_generations < 2:
             raise ConfigError("grpo_num_generations must be at least 2 (the advantage compares completions of a group)")
         if self.grpo_batch_size % self.grpo_num_generations:
-            raise ConfigError(f"grpo_batch_size ({self.grpo_batch_size}) must be a multiple of grpo_num_generations "
-                              f"({self.grpo_num_generations})")
+            raise ConfigError(
+                f"grpo_batch_size ({self.grpo_batch_size}) must be a multiple of grpo_num_generations "
+                f"({self.grpo_num_generations})"
+            )
         if not 0 <= self.sft_warmup_ratio <= 1:
-            raise ConfigError(f"sft_warmup_ratio is a fraction of sft_max_steps, between 0 and 1, not {self.sft_warmup_ratio}")
+            raise ConfigError(
+                f"sft_warmup_ratio is a fraction of sft_max_steps, between 0 and 1, not {self.sft_warmup_ratio}"
+            )
         for name in ("sft_max_steps", "grpo_max_steps", "save_steps", "sft_batch_size", "max_svg_tokens"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
         if self.dataset != "procedural" and not Path(self.dataset).exists():
-            raise InputError(f"dataset {self.dataset} does not exist: give 'procedural' or a JSON-lines file "
-                             "from `svg-agent build-dataset`")
+            raise InputError(
+                f"dataset {self.dataset} does not exist: give 'procedural' or a JSON-lines file "
+                "from `svg-agent build-dataset`"
+            )
 
 
 def parse_train_args(argv: list[str]) -> TrainConfig:
@@ -205,8 +248,11 @@ def parse_train_args(argv: list[str]) -> TrainConfig:
         path = Path(argv[i + 1])
         if not path.exists():
             raise InputError(f"config {path} does not exist")
-    parser = TrlParser([TrainConfig], prog="svg-agent train",
-                       description="Train a policy: LoRA SFT warm start, then GRPO/RLOO against the reward.")
+    parser = TrlParser(
+        [TrainConfig],
+        prog="svg-agent train",
+        description="Train a policy: LoRA SFT warm start, then GRPO/RLOO against the reward.",
+    )
     try:
         (config,) = parser.parse_args_and_config(argv)
     except ValueError as exc:
@@ -222,14 +268,17 @@ def parse_train_args(argv: list[str]) -> TrainConfig:
 
 # ---------------------------------------------------------------- data
 
+
 def training_records(cfg: TrainConfig) -> list[dict]:
     """(description, svg, questions) records, without the evaluation descriptions."""
     held_out = {d.strip().lower() for d in cfg.eval_descriptions}
     if cfg.dataset == "procedural":
         from vectorize.scenes import generate_scenes
 
-        records = [{"description": s.description, "svg": s.svg, "questions": s.questions}
-                   for s in generate_scenes(cfg.dataset_size, seed=cfg.dataset_seed, flat=cfg.procedural_flat, split="train")]
+        records = [
+            {"description": s.description, "svg": s.svg, "questions": s.questions}
+            for s in generate_scenes(cfg.dataset_size, seed=cfg.dataset_seed, flat=cfg.procedural_flat, split="train")
+        ]
     else:
         from vectorize.dataset import load_records
 
@@ -266,11 +315,16 @@ def rl_dataset(records: list[dict], fmt):
     """Prompts for GRPO/RLOO with the columns the rewards read (description, questions)."""
     from datasets import Dataset
 
-    return Dataset.from_list([{"prompt": fmt.prompt(r["description"]), "description": r["description"],
-                               "questions": q} for r, q in zip(records, _questions_column(records))])
+    return Dataset.from_list(
+        [
+            {"prompt": fmt.prompt(r["description"]), "description": r["description"], "questions": q}
+            for r, q in zip(records, _questions_column(records))
+        ]
+    )
 
 
 # ---------------------------------------------------------------- callbacks
+
 
 def _callbacks_base():
     from transformers import TrainerCallback
@@ -289,8 +343,17 @@ class _Callbacks:
             def on_log(self, args, state, control, logs=None, **kw):
                 if state.is_world_process_zero and logs:
                     with open(path, "a") as f:
-                        f.write(json.dumps({"stage": stage, "step": state.global_step, "time": time.time(),
-                                            **{k: v for k, v in logs.items() if isinstance(v, (int, float))}}) + "\n")
+                        f.write(
+                            json.dumps(
+                                {
+                                    "stage": stage,
+                                    "step": state.global_step,
+                                    "time": time.time(),
+                                    **{k: v for k, v in logs.items() if isinstance(v, (int, float))},
+                                }
+                            )
+                            + "\n"
+                        )
 
         return JsonlLog()
 
@@ -322,8 +385,12 @@ class _Callbacks:
                 if self.requested:
                     raise KeyboardInterrupt
                 self.requested = True
-                print("\nCtrl-C: saving a checkpoint at the end of this step, then stopping "
-                      "(Ctrl-C again stops at once without saving)", file=sys.stderr, flush=True)
+                print(
+                    "\nCtrl-C: saving a checkpoint at the end of this step, then stopping "
+                    "(Ctrl-C again stops at once without saving)",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
             def on_train_begin(self, args, state, control, **kw):
                 try:
@@ -346,9 +413,13 @@ class _Callbacks:
 
 # ---------------------------------------------------------------- helpers
 
+
 def last_checkpoint(folder: Path) -> Path | None:
-    ckpts = [p for p in folder.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()
-             and (p / "trainer_state.json").exists()]
+    ckpts = [
+        p
+        for p in folder.glob("checkpoint-*")
+        if p.is_dir() and p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").exists()
+    ]
     return max(ckpts, key=lambda p: int(p.name.split("-")[-1])) if ckpts else None
 
 
@@ -371,8 +442,14 @@ def _lora_config(cfg: TrainConfig, model=None):
             layers = list(range(max(0, n - cfg.lora_layers), n))
             if targets == ["all-linear"]:  # PEFT takes a layer list only with module names
                 targets = _linear_names(model)
-    return LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, task_type="CAUSAL_LM",
-                      target_modules=targets[0] if targets == ["all-linear"] else targets, layers_to_transform=layers)
+    return LoraConfig(
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        task_type="CAUSAL_LM",
+        target_modules=targets[0] if targets == ["all-linear"] else targets,
+        layers_to_transform=layers,
+    )
 
 
 def _decoder_layers(model_config) -> int | None:
@@ -385,8 +462,13 @@ def _linear_names(model) -> list[str]:
     """The names of the linear modules inside the decoder layers (what 'all-linear' adapts)."""
     import torch
 
-    return sorted({name.rsplit(".", 1)[-1] for name, mod in model.named_modules()
-                   if isinstance(mod, torch.nn.Linear) and ".layers." in name})
+    return sorted(
+        {
+            name.rsplit(".", 1)[-1]
+            for name, mod in model.named_modules()
+            if isinstance(mod, torch.nn.Linear) and ".layers." in name
+        }
+    )
 
 
 NOT_IN_RLOO = {"loss_type", "scale_rewards"}  # GRPO-only settings, left out for RLOO
@@ -395,28 +477,54 @@ NOT_IN_RLOO = {"loss_type", "scale_rewards"}  # GRPO-only settings, left out for
 def _config_kwargs(config_cls, **kw) -> dict:
     """The settings `config_cls` takes; a setting it lacks is an error unless it is known not to apply."""
     names = {f.name for f in dataclasses.fields(config_cls)}
-    dropped = [k for k in kw if k not in names and k not in NOT_IN_RLOO and not (k.startswith("vllm_") and not kw.get("use_vllm"))]
+    dropped = [
+        k
+        for k in kw
+        if k not in names and k not in NOT_IN_RLOO and not (k.startswith("vllm_") and not kw.get("use_vllm"))
+    ]
     if dropped:
-        raise ConfigError(f"{config_cls.__name__} in this TRL version has no setting {dropped[0]!r}; "
-                          "upgrade TRL (see pyproject.toml) or leave that field at its default")
+        raise ConfigError(
+            f"{config_cls.__name__} in this TRL version has no setting {dropped[0]!r}; "
+            "upgrade TRL (see pyproject.toml) or leave that field at its default"
+        )
     return {k: v for k, v in kw.items() if k in names}
 
 
 def _common_args(cfg: TrainConfig, out: Path) -> tuple[dict, dict]:
     """(settings from the config's own fields, settings the project chooses) shared by both stages."""
     # gradient_checkpointing passed either way: TRL's own default is on, which recomputes every forward pass
-    own = dict(gradient_checkpointing="gradient_checkpointing", logging_steps="logging_steps", save_steps="save_steps",
-               save_total_limit="save_total_limit", report_to="report_to", seed="seed", bf16="bf16")
-    chosen = dict(output_dir=str(out), dataloader_num_workers=0, dataloader_pin_memory=_cuda(), use_cpu=not _cuda(),
-                  disable_tqdm=False, save_only_model=False)
+    own = dict(
+        gradient_checkpointing="gradient_checkpointing",
+        logging_steps="logging_steps",
+        save_steps="save_steps",
+        save_total_limit="save_total_limit",
+        report_to="report_to",
+        seed="seed",
+        bf16="bf16",
+    )
+    chosen = dict(
+        output_dir=str(out),
+        dataloader_num_workers=0,
+        dataloader_pin_memory=_cuda(),
+        use_cpu=not _cuda(),
+        disable_tqdm=False,
+        save_only_model=False,
+    )
     return {k: (name, getattr(cfg, name)) for k, name in own.items()}, chosen
 
 
 def _sft_kwargs(cfg: TrainConfig, out: Path, config_cls) -> tuple[dict, dict]:
     own, chosen = _common_args(cfg, out)
-    own |= {k: (name, getattr(cfg, name)) for k, name in dict(
-        max_steps="sft_max_steps", learning_rate="sft_learning_rate", per_device_train_batch_size="sft_batch_size",
-        gradient_accumulation_steps="sft_gradient_accumulation_steps", max_length="sft_max_length").items()}
+    own |= {
+        k: (name, getattr(cfg, name))
+        for k, name in dict(
+            max_steps="sft_max_steps",
+            learning_rate="sft_learning_rate",
+            per_device_train_batch_size="sft_batch_size",
+            gradient_accumulation_steps="sft_gradient_accumulation_steps",
+            max_length="sft_max_length",
+        ).items()
+    }
     # a step count, not a fraction: transformers 4 reads warmup_steps < 1 as zero steps, 5 as a ratio
     own["warmup_steps"] = ("sft_warmup_ratio", math.ceil(cfg.sft_warmup_ratio * cfg.sft_max_steps))
     own |= {k: ("sft_group_by_length", v) for k, v in _sampling_args(config_cls, cfg.sft_group_by_length).items()}
@@ -426,13 +534,27 @@ def _sft_kwargs(cfg: TrainConfig, out: Path, config_cls) -> tuple[dict, dict]:
 
 def _rl_kwargs(cfg: TrainConfig, out: Path) -> tuple[dict, dict]:
     own, chosen = _common_args(cfg, out)
-    own |= {k: (name, getattr(cfg, name)) for k, name in dict(
-        max_steps="grpo_max_steps", learning_rate="grpo_learning_rate", per_device_train_batch_size="grpo_batch_size",
-        gradient_accumulation_steps="grpo_gradient_accumulation_steps", num_generations="grpo_num_generations",
-        max_completion_length="grpo_max_completion_length", temperature="grpo_temperature", top_p="grpo_top_p",
-        loss_type="grpo_loss_type", beta="grpo_beta", epsilon="grpo_epsilon", scale_rewards="grpo_scale_rewards",
-        reward_weights="grpo_reward_weights", use_vllm="grpo_use_vllm", vllm_mode="grpo_vllm_mode",
-        vllm_server_base_url="grpo_vllm_server_base_url").items()}
+    own |= {
+        k: (name, getattr(cfg, name))
+        for k, name in dict(
+            max_steps="grpo_max_steps",
+            learning_rate="grpo_learning_rate",
+            per_device_train_batch_size="grpo_batch_size",
+            gradient_accumulation_steps="grpo_gradient_accumulation_steps",
+            num_generations="grpo_num_generations",
+            max_completion_length="grpo_max_completion_length",
+            temperature="grpo_temperature",
+            top_p="grpo_top_p",
+            loss_type="grpo_loss_type",
+            beta="grpo_beta",
+            epsilon="grpo_epsilon",
+            scale_rewards="grpo_scale_rewards",
+            reward_weights="grpo_reward_weights",
+            use_vllm="grpo_use_vllm",
+            vllm_mode="grpo_vllm_mode",
+            vllm_server_base_url="grpo_vllm_server_base_url",
+        ).items()
+    }
     chosen |= dict(lr_scheduler_type="constant", warmup_steps=0, log_completions=False, shuffle_dataset=True)
     return own, chosen
 
@@ -450,8 +572,10 @@ def _trl_kwargs(config_cls, stage: str, cfg: TrainConfig, parts: tuple[dict, dic
         if key == "output_dir":
             raise ConfigError(f"{stage}.output_dir is chosen by the run (output_dir/{stage}); set output_dir instead")
         if key not in names:
-            raise ConfigError(f"{stage}: {config_cls.__name__} has no setting {key!r} in this TRL version "
-                              f"(see TRL's {config_cls.__name__} documentation)")
+            raise ConfigError(
+                f"{stage}: {config_cls.__name__} has no setting {key!r} in this TRL version "
+                f"(see TRL's {config_cls.__name__} documentation)"
+            )
     kw = _config_kwargs(config_cls, **{k: v for k, (_, v) in own.items()}, **chosen)
     return kw | extra
 
@@ -476,6 +600,7 @@ def check_trl_settings(cfg: TrainConfig) -> None:
 
 # ---------------------------------------------------------------- samples and plots
 
+
 def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer, vocab=None) -> list[dict]:
     """One sampled completion per evaluation description, scored with the run's reward."""
     from ..selection import select_svg
@@ -485,18 +610,34 @@ def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer, vocab=None) ->
     was_training = model.training
     rows = []
     try:
-        outs = policy.sample(cfg.eval_descriptions, max_new_tokens=cfg.sample_max_new_tokens,
-                             temperature=cfg.sample_temperature, top_p=0.95, seed=cfg.seed)
+        outs = policy.sample(
+            cfg.eval_descriptions,
+            max_new_tokens=cfg.sample_max_new_tokens,
+            temperature=cfg.sample_temperature,
+            top_p=0.95,
+            seed=cfg.seed,
+        )
     finally:
         model.train(was_training)
     texts = [fmt.to_svg(o[0]) for o in outs]
     records = scorer.score(texts, cfg.eval_descriptions)  # judged under the run's own validity rule
     for d, c, text, rec in zip(cfg.eval_descriptions, outs, texts, records):
         s = select_svg(text, "sanitized")  # what the grid shows: the drawing that would be submitted
-        rows.append({"description": d, "completion": c[0], "svg": s.svg, "raw_valid": rec.raw_valid, "fallback": s.fallback,
-                     "valid": rec.valid, "bytes": len(text.encode()), "reward": rec.reward,
-                     "standin_faithfulness": rec.standin_faithfulness, "judge_faithfulness": rec.judge_faithfulness,
-                     "ocr": rec.ocr})
+        rows.append(
+            {
+                "description": d,
+                "completion": c[0],
+                "svg": s.svg,
+                "raw_valid": rec.raw_valid,
+                "fallback": s.fallback,
+                "valid": rec.valid,
+                "bytes": len(text.encode()),
+                "reward": rec.reward,
+                "standin_faithfulness": rec.standin_faithfulness,
+                "judge_faithfulness": rec.judge_faithfulness,
+                "ocr": rec.ocr,
+            }
+        )
     return rows
 
 
@@ -512,9 +653,11 @@ def samples_grid(start: list[dict] | None, end: list[dict] | None, path: Path) -
         for _, s in sets:
             images.append(render_safe(s[i]["svg"]).image)
         desc = sets[0][1][i]["description"]
-        notes = " | ".join(f"{n.split()[0]}: r={'?' if s[i]['reward'] is None else format(s[i]['reward'], '.2f')}"
-                           + (" no SVG, stock drawing" if s[i].get("fallback") else "" if s[i]["raw_valid"] else " raw-invalid")
-                           for n, s in sets)
+        notes = " | ".join(
+            f"{n.split()[0]}: r={'?' if s[i]['reward'] is None else format(s[i]['reward'], '.2f')}"
+            + (" no SVG, stock drawing" if s[i].get("fallback") else "" if s[i]["raw_valid"] else " raw-invalid")
+            for n, s in sets
+        )
         rows.append((f"{desc}  [{notes}]", images))
     contact_sheet(rows, columns).save(path)
 
@@ -535,13 +678,35 @@ def plot_curves(log_path: Path, path: Path) -> bool:
     if sft:
         panels.append(("SFT loss", [("loss", [r["step"] for r in sft], [r["loss"] for r in sft])]))
     if rl:
-        names = sorted({k[len("rewards/"):-len("/mean")] for r in rl for k in r if k.startswith("rewards/") and k.endswith("/mean")})
+        names = sorted(
+            {
+                k[len("rewards/") : -len("/mean")]
+                for r in rl
+                for k in r
+                if k.startswith("rewards/") and k.endswith("/mean")
+            }
+        )
         scores = [n for n in names if n != "bytes"]
-        panels.append(("RL reward components (mean per step)",
-                       [(n, [r["step"] for r in rl if f"rewards/{n}/mean" in r], [r[f"rewards/{n}/mean"] for r in rl if f"rewards/{n}/mean" in r])
-                        for n in scores]))
+        panels.append(
+            (
+                "RL reward components (mean per step)",
+                [
+                    (
+                        n,
+                        [r["step"] for r in rl if f"rewards/{n}/mean" in r],
+                        [r[f"rewards/{n}/mean"] for r in rl if f"rewards/{n}/mean" in r],
+                    )
+                    for n in scores
+                ],
+            )
+        )
         if "bytes" in names:
-            panels.append(("RL completion bytes", [("bytes", [r["step"] for r in rl], [r.get("rewards/bytes/mean", float("nan")) for r in rl])]))
+            panels.append(
+                (
+                    "RL completion bytes",
+                    [("bytes", [r["step"] for r in rl], [r.get("rewards/bytes/mean", float("nan")) for r in rl])],
+                )
+            )
     if not panels:
         return False
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4))
@@ -562,6 +727,7 @@ def plot_curves(log_path: Path, path: Path) -> bool:
 
 # ---------------------------------------------------------------- the run
 
+
 def _scorer(cfg: TrainConfig):
     from rewards.scorer import Scorer, scorer_config
 
@@ -572,18 +738,34 @@ def _check_output_dir(cfg: TrainConfig, run: RunDir) -> None:
     out = run.path
     started = run.state_path.exists() or any(last_checkpoint(run.stage_dir(s)) for s in STAGES)
     if started and not cfg.resume:
-        raise ConfigError(f"{out} already holds a training run; pass --resume to continue it, "
-                          "or choose another --output_dir")
+        raise ConfigError(
+            f"{out} already holds a training run; pass --resume to continue it, or choose another --output_dir"
+        )
     if cfg.resume and not started:
         raise ConfigError(f"--resume: {out} holds no run to continue")
     if cfg.resume and run.config_path.exists():
         before = run.config_data()
         now = dataclasses.asdict(cfg)
-        changed = [k for k in ("model", "prompt_format", "lora_r", "lora_target_modules", "lora_layers", "dataset", "dataset_size",
-                               "dataset_seed", "stages") if k in before and before[k] != now[k]]
+        changed = [
+            k
+            for k in (
+                "model",
+                "prompt_format",
+                "lora_r",
+                "lora_target_modules",
+                "lora_layers",
+                "dataset",
+                "dataset_size",
+                "dataset_seed",
+                "stages",
+            )
+            if k in before and before[k] != now[k]
+        ]
         if changed:
-            raise ConfigError(f"--resume with a different {changed[0]} ({before[changed[0]]!r} -> {now[changed[0]]!r}) "
-                              "than the run in output_dir; use the same config")
+            raise ConfigError(
+                f"--resume with a different {changed[0]} ({before[changed[0]]!r} -> {now[changed[0]]!r}) "
+                "than the run in output_dir; use the same config"
+            )
 
 
 def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
@@ -596,8 +778,10 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     from .policy import PolicySpec, PromptFormat, attach_adapter, load_model
 
     if os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
-        raise ConfigError("DeepSpeed ZeRO-3 is not supported: the adapter is saved and sampled on one process. "
-                          "LoRA keeps the trainable state small: use configs/accelerate/zero2.yaml or ddp-1node.yaml")
+        raise ConfigError(
+            "DeepSpeed ZeRO-3 is not supported: the adapter is saved and sampled on one process. "
+            "LoRA keeps the trainable state small: use configs/accelerate/zero2.yaml or ddp-1node.yaml"
+        )
     run = RunDir(cfg.output_dir)
     out = run.path
     check_trl_settings(cfg)
@@ -618,8 +802,14 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     records = training_records(cfg)
     scorer = _scorer(cfg)
     fast = fast_path(cfg)
-    summary = {"model": cfg.model, "prompt_format": fmt.kind, "records": len(records), "stages": {},
-               "world_size": int(os.environ.get("WORLD_SIZE", "1")), "fast_path": fast.as_dict()}
+    summary = {
+        "model": cfg.model,
+        "prompt_format": fmt.kind,
+        "records": len(records),
+        "stages": {},
+        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+        "fast_path": fast.as_dict(),
+    }
 
     # the adapter being trained: the latest finished stage's, else the configured one, else a new one
     peft_model = None
@@ -636,7 +826,9 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
         if main:
             vocab.save(out)
 
-    if main and cfg.samples_before and not run.sample_records_path("start").exists():  # the policy before this run trained it
+    if (
+        main and cfg.samples_before and not run.sample_records_path("start").exists()
+    ):  # the policy before this run trained it
         t = time.perf_counter()
         start = draw_samples(peft_model or model, tokenizer, fmt, cfg, scorer, vocab)
         run.write_sample_records("start", start)
@@ -655,22 +847,36 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
         if vocab is not None:
             callbacks.append(_Callbacks.save_vocab(vocab))
         if stage == "sft":
-            trainer, dropped = sft_trainer(cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt,
-                                            records, callbacks, fast, vocab)
+            trainer, dropped = sft_trainer(
+                cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt, records, callbacks, fast, vocab
+            )
             if vocab is not None and len(vocab) != summary["output_vocab"]:  # the SFT data added tokens
                 summary["output_vocab"] = len(vocab)
                 if main:
                     vocab.save(out)
             summary["stages"]["sft_records_dropped_over_max_svg_tokens"] = dropped
         else:
-            trainer = rl_trainer(cfg, stage_dir, peft_model or model, peft_model is None, tokenizer, fmt, records,
-                                  scorer, callbacks, fast, vocab)
+            trainer = rl_trainer(
+                cfg,
+                stage_dir,
+                peft_model or model,
+                peft_model is None,
+                tokenizer,
+                fmt,
+                records,
+                scorer,
+                callbacks,
+                fast,
+                vocab,
+            )
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
         peft_model = trainer.model
         if interrupt.requested:
             ckpt = last_checkpoint(stage_dir)
-            raise TrainingInterrupted(f"interrupted during {stage}; checkpoint saved in {ckpt}. Continue with: "
-                                      f"svg-agent train --config ... --output_dir {out} --resume")
+            raise TrainingInterrupted(
+                f"interrupted during {stage}; checkpoint saved in {ckpt}. Continue with: "
+                f"svg-agent train --config ... --output_dir {out} --resume"
+            )
         trainer.save_model(str(stage_dir / "adapter"))  # every process takes part; the main one writes
         if main and vocab is not None:
             vocab.save(stage_dir / "adapter")
@@ -688,8 +894,9 @@ def train(cfg: TrainConfig, keep_model: bool = False) -> dict:
     return summary
 
 
-def _finish_run(cfg, run: RunDir, model, tokenizer, fmt, scorer, state: dict, summary: dict, t_start: float,
-                vocab=None) -> None:
+def _finish_run(
+    cfg, run: RunDir, model, tokenizer, fmt, scorer, state: dict, summary: dict, t_start: float, vocab=None
+) -> None:
     """The main process's last work: the final adapter, the samples after training, plots, summary.json."""
     model.save_pretrained(str(run.adapter_path))
     if vocab is not None:
@@ -701,9 +908,12 @@ def _finish_run(cfg, run: RunDir, model, tokenizer, fmt, scorer, state: dict, su
     samples_grid(start, end, run.samples_path)
     plot_curves(run.log_path, run.curves_path)
     summary.update(
-        seconds=round(time.perf_counter() - t_start, 1), stage_seconds=state["seconds"],
+        seconds=round(time.perf_counter() - t_start, 1),
+        stage_seconds=state["seconds"],
         samples={name: _sample_stats(rows) for name, rows in (("start", start), ("end", end)) if rows},
-        adapter=str(run.adapter_path), end_samples_seconds=round(time.perf_counter() - t, 1))
+        adapter=str(run.adapter_path),
+        end_samples_seconds=round(time.perf_counter() - t, 1),
+    )
     run.write_summary(summary)
 
 
@@ -724,8 +934,11 @@ def _truncate_log(path: Path, stage: str, step: int) -> None:
     """Drop the log rows of `stage` after `step`: the resumed run logs them again."""
     if not path.exists():
         return
-    keep = [line for line in path.read_text().splitlines()
-            if line.strip() and not (json.loads(line)["stage"] == stage and json.loads(line)["step"] > step)]
+    keep = [
+        line
+        for line in path.read_text().splitlines()
+        if line.strip() and not (json.loads(line)["stage"] == stage and json.loads(line)["step"] > step)
+    ]
     path.write_text("".join(x + "\n" for x in keep))
 
 
@@ -738,9 +951,12 @@ def _cuda() -> bool:
 def _sample_stats(rows: list[dict]) -> dict:
     n = len(rows)
     known = [r["reward"] for r in rows if r["reward"] is not None]  # None: nothing the judge could check
-    return {"n": n, "reward": round(sum(known) / len(known), 4) if known else None,
-            "raw_validity": round(sum(r["raw_valid"] for r in rows) / n, 4),
-            "bytes": round(sum(r["bytes"] for r in rows) / n, 1)}
+    return {
+        "n": n,
+        "reward": round(sum(known) / len(known), 4) if known else None,
+        "raw_validity": round(sum(r["raw_valid"] for r in rows) / n, 4),
+        "bytes": round(sum(r["bytes"] for r in rows) / n, 1),
+    }
 
 
 def output_vocab(cfg: TrainConfig, out: Path, tokenizer, fmt, records: list[dict], vocab_size: int):
@@ -757,7 +973,9 @@ def output_vocab(cfg: TrainConfig, out: Path, tokenizer, fmt, records: list[dict
     completions = []
     for r in records:
         c = fmt.completion(r["svg"])
-        completions.append(tokenizer(c if isinstance(c, str) else c[-1]["content"], add_special_tokens=False)["input_ids"])
+        completions.append(
+            tokenizer(c if isinstance(c, str) else c[-1]["content"], add_special_tokens=False)["input_ids"]
+        )
     ids = set(build_vocab(tokenizer, completions))
     if cfg.adapter:
         ids |= set(load_vocab(find_adapter(cfg.adapter), vocab_size) or [])
@@ -770,9 +988,15 @@ def fast_path(cfg: TrainConfig):
 
     from .fastpath import resolve
 
-    return resolve(cfg.cpu_bf16, cfg.fast_loss, cfg.fast_generation, cuda=_cuda(),
-                   world_size=int(os.environ.get("WORLD_SIZE", "1")), use_vllm=cfg.grpo_use_vllm,
-                   gradient_checkpointing=cfg.gradient_checkpointing)
+    return resolve(
+        cfg.cpu_bf16,
+        cfg.fast_loss,
+        cfg.fast_generation,
+        cuda=_cuda(),
+        world_size=int(os.environ.get("WORLD_SIZE", "1")),
+        use_vllm=cfg.grpo_use_vllm,
+        gradient_checkpointing=cfg.gradient_checkpointing,
+    )
 
 
 def _sampling_args(config_cls, group: bool) -> dict:
@@ -795,8 +1019,14 @@ def sft_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, callbacks
     fast = fast or FastPath()
     ds, dropped = sft_dataset(records, fmt, tokenizer, cfg.max_svg_tokens)
     args = SFTConfig(**_trl_kwargs(SFTConfig, "sft", cfg, _sft_kwargs(cfg, out, SFTConfig)))
-    trainer = sft_trainer_class(fast, vocab)(model=model, args=args, train_dataset=ds, processing_class=tokenizer,
-                                             peft_config=_lora_config(cfg, model) if new_adapter else None, callbacks=callbacks)
+    trainer = sft_trainer_class(fast, vocab)(
+        model=model,
+        args=args,
+        train_dataset=ds,
+        processing_class=tokenizer,
+        peft_config=_lora_config(cfg, model) if new_adapter else None,
+        callbacks=callbacks,
+    )
     if vocab is not None:  # every trained token must be one the policy can write (a chat template's end of turn)
         data = trainer.train_dataset
         masks = data["completion_mask"] if "completion_mask" in data.column_names else None
@@ -823,5 +1053,12 @@ def rl_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, scorer, ca
     Trainer = rl_trainer_class(Base, fast, vocab)
     args = Config(**_trl_kwargs(Config, "grpo", cfg, _rl_kwargs(cfg, out)))
     reward_funcs = build_rewards(cfg.grpo_rewards, scorer=scorer, to_svg=fmt.to_svg)
-    return Trainer(model=model, reward_funcs=reward_funcs, args=args, train_dataset=rl_dataset(records, fmt),
-                   processing_class=tokenizer, peft_config=_lora_config(cfg, model) if new_adapter else None, callbacks=callbacks)
+    return Trainer(
+        model=model,
+        reward_funcs=reward_funcs,
+        args=args,
+        train_dataset=rl_dataset(records, fmt),
+        processing_class=tokenizer,
+        peft_config=_lora_config(cfg, model) if new_adapter else None,
+        callbacks=callbacks,
+    )

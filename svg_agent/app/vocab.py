@@ -82,7 +82,7 @@ def build_vocab(tokenizer, completions: list[list[int]] | None = None) -> list[i
     for seq in completions or []:
         ids.update(int(t) for t in seq)
     eos = tokenizer.eos_token_id
-    for e in (eos if isinstance(eos, list) else [eos]):
+    for e in eos if isinstance(eos, list) else [eos]:
         if e is not None:
             ids.add(int(e))
     return sorted(ids)
@@ -106,11 +106,15 @@ def load_vocab(folder: str | Path | None, vocab_size: int | None = None) -> list
         ids = [int(i) for i in data["ids"]]
         size = int(data["vocab_size"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path} is not an output vocabulary ({exc}); delete it to let the adapter write any token, "
-                         "or copy it again from the training run") from None
+        raise InputError(
+            f"{path} is not an output vocabulary ({exc}); delete it to let the adapter write any token, "
+            "or copy it again from the training run"
+        ) from None
     if vocab_size is not None and size > vocab_size:
-        raise InputError(f"{path} was saved for a vocabulary of {size} tokens, but this model has {vocab_size}: "
-                         "the adapter belongs to another model")
+        raise InputError(
+            f"{path} was saved for a vocabulary of {size} tokens, but this model has {vocab_size}: "
+            "the adapter belongs to another model"
+        )
     if not ids or min(ids) < 0 or max(ids) >= size:
         raise InputError(f"{path} holds token ids outside 0..{size - 1}")
     return ids
