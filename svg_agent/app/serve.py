@@ -287,6 +287,7 @@ class DrawService:
         return row
 
     def _score(self, row: dict, svg: str, raw: str, description: str, questions) -> None:
+        from eval.benchmark import COMPONENTS  # the score fields the benchmark reports, in its order
         from rewards.scorer import description_seed
 
         from ..render import render_safe
@@ -294,18 +295,7 @@ class DrawService:
 
         rec = self.scorer.score([svg], [description], questions=[questions] if questions else None, rule="submitted")[0]
         scores = {}
-        for key in (
-            "reward",
-            "metric",
-            "aesthetic",
-            "vqa",
-            "ocr",
-            "judge_faithfulness",
-            "judge_vqa",
-            "standin_faithfulness",
-            "standin_quality",
-            "size_factor",
-        ):
+        for key in COMPONENTS:
             v = getattr(rec, key, None)
             if v is not None:
                 scores[key] = round(float(v), 4)

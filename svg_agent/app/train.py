@@ -490,10 +490,16 @@ def _config_kwargs(config_cls, **kw) -> dict:
     return {k: v for k, v in kw.items() if k in names}
 
 
+def _from_fields(cfg: TrainConfig, **fields: str) -> dict:
+    """{TRL setting: (the config field that sets it, its value)}."""
+    return {k: (name, getattr(cfg, name)) for k, name in fields.items()}
+
+
 def _common_args(cfg: TrainConfig, out: Path) -> tuple[dict, dict]:
     """(settings from the config's own fields, settings the project chooses) shared by both stages."""
     # gradient_checkpointing passed either way: TRL's own default is on, which recomputes every forward pass
-    own = dict(
+    own = _from_fields(
+        cfg,
         gradient_checkpointing="gradient_checkpointing",
         logging_steps="logging_steps",
         save_steps="save_steps",
@@ -510,21 +516,19 @@ def _common_args(cfg: TrainConfig, out: Path) -> tuple[dict, dict]:
         disable_tqdm=False,
         save_only_model=False,
     )
-    return {k: (name, getattr(cfg, name)) for k, name in own.items()}, chosen
+    return own, chosen
 
 
 def _sft_kwargs(cfg: TrainConfig, out: Path, config_cls) -> tuple[dict, dict]:
     own, chosen = _common_args(cfg, out)
-    own |= {
-        k: (name, getattr(cfg, name))
-        for k, name in dict(
-            max_steps="sft_max_steps",
-            learning_rate="sft_learning_rate",
-            per_device_train_batch_size="sft_batch_size",
-            gradient_accumulation_steps="sft_gradient_accumulation_steps",
-            max_length="sft_max_length",
-        ).items()
-    }
+    own |= _from_fields(
+        cfg,
+        max_steps="sft_max_steps",
+        learning_rate="sft_learning_rate",
+        per_device_train_batch_size="sft_batch_size",
+        gradient_accumulation_steps="sft_gradient_accumulation_steps",
+        max_length="sft_max_length",
+    )
     # a step count, not a fraction: transformers 4 reads warmup_steps < 1 as zero steps, 5 as a ratio
     own["warmup_steps"] = ("sft_warmup_ratio", math.ceil(cfg.sft_warmup_ratio * cfg.sft_max_steps))
     own |= {k: ("sft_group_by_length", v) for k, v in _sampling_args(config_cls, cfg.sft_group_by_length).items()}
@@ -534,27 +538,25 @@ def _sft_kwargs(cfg: TrainConfig, out: Path, config_cls) -> tuple[dict, dict]:
 
 def _rl_kwargs(cfg: TrainConfig, out: Path) -> tuple[dict, dict]:
     own, chosen = _common_args(cfg, out)
-    own |= {
-        k: (name, getattr(cfg, name))
-        for k, name in dict(
-            max_steps="grpo_max_steps",
-            learning_rate="grpo_learning_rate",
-            per_device_train_batch_size="grpo_batch_size",
-            gradient_accumulation_steps="grpo_gradient_accumulation_steps",
-            num_generations="grpo_num_generations",
-            max_completion_length="grpo_max_completion_length",
-            temperature="grpo_temperature",
-            top_p="grpo_top_p",
-            loss_type="grpo_loss_type",
-            beta="grpo_beta",
-            epsilon="grpo_epsilon",
-            scale_rewards="grpo_scale_rewards",
-            reward_weights="grpo_reward_weights",
-            use_vllm="grpo_use_vllm",
-            vllm_mode="grpo_vllm_mode",
-            vllm_server_base_url="grpo_vllm_server_base_url",
-        ).items()
-    }
+    own |= _from_fields(
+        cfg,
+        max_steps="grpo_max_steps",
+        learning_rate="grpo_learning_rate",
+        per_device_train_batch_size="grpo_batch_size",
+        gradient_accumulation_steps="grpo_gradient_accumulation_steps",
+        num_generations="grpo_num_generations",
+        max_completion_length="grpo_max_completion_length",
+        temperature="grpo_temperature",
+        top_p="grpo_top_p",
+        loss_type="grpo_loss_type",
+        beta="grpo_beta",
+        epsilon="grpo_epsilon",
+        scale_rewards="grpo_scale_rewards",
+        reward_weights="grpo_reward_weights",
+        use_vllm="grpo_use_vllm",
+        vllm_mode="grpo_vllm_mode",
+        vllm_server_base_url="grpo_vllm_server_base_url",
+    )
     chosen |= dict(lr_scheduler_type="constant", warmup_steps=0, log_completions=False, shuffle_dataset=True)
     return own, chosen
 
