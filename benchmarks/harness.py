@@ -140,8 +140,8 @@ def pixel_diff(a: np.ndarray, b: np.ndarray, threshold: int = 16) -> tuple[float
 class MemorySampler:
     """Samples the RSS of this process and of its child processes in a background thread.
 
-    Usage: `with MemorySampler(children=True) as m: ...`; then m.peak_self_mb, m.peak_children_mb
-    (largest sum over children at one instant), m.peak_child_mb (largest single child),
+    Usage: `with MemorySampler(children=True) as m: ...`; then, in bytes, m.peak_self, m.peak_children
+    (largest sum over children at one instant), m.peak_child (largest single child),
     m.max_children (most children seen at once).
     """
 

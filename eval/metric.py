@@ -93,14 +93,14 @@ def score_submission(
                 "ocr": rec.ocr_competition,
                 "aesthetic": rec.aesthetic,
                 "vqa": rec.vqa,
-                "score": rec.metric,
+                "score": 0.0 if not rec.valid else rec.metric,  # an SVG that does not render scores 0
                 "ocr_competition": rec.ocr_competition,
                 "hidden_text": rec.hidden_text,
                 "judge_faithfulness": rec.judge_faithfulness,
                 "judge_vqa": rec.judge_vqa,
                 "standin_faithfulness": rec.standin_faithfulness,
                 "standin_quality": rec.standin_quality,
-                "offline_score": rec.components.get("combined"),
+                "offline_score": 0.0 if not rec.valid else rec.components.get("combined"),
                 "substitutions": "; ".join(rec.substitutions),
                 "error": rec.error,
             }

@@ -17,14 +17,16 @@ def to_text(raw: str | bytes) -> str:
     return _BAD_CHARS_RE.sub("", raw)
 
 
-def extract_candidates(raw: str | bytes, limit: int = 8) -> list[str]:
+def extract_candidates(raw: str | bytes, limit: int = 8, clean: bool = True) -> list[str]:
     """Return the SVG documents found in `raw`, in order, at most `limit` of them.
 
     Each candidate runs from an `<svg` tag to its matching `</svg>` (nested <svg> elements are
     counted), or to the end of the text when the output was cut off. Text before the first tag
     (prose, fences, an XML declaration or DOCTYPE) and after the closing tag is dropped.
+    `clean`: first drop the characters XML forbids (`to_text`); without it, a `str` is sliced as
+    it is (bytes are still decoded), so a candidate holds exactly what was written.
     """
-    text = to_text(raw)
+    text = to_text(raw) if clean or not isinstance(raw, str) else raw
     out: list[str] = []
     pos = 0
     while len(out) < limit:

@@ -24,6 +24,7 @@ from .constraints import MAX_SVG_BYTES, validate
 from .extract import extract_candidates, to_text
 
 RULES = ("extracted", "sanitized", "submitted")
+_XML_SPACE = " \t\r\n"
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ def raw_validity(text: str | bytes | None, max_bytes: int = MAX_SVG_BYTES, gatew
     """The one raw-validity rule: the text, surrounding whitespace aside, is a valid SVG."""
     if not text:
         return False
-    stripped = text.strip()  # bytes stay bytes: validate decodes them, no character is dropped first
+    # XML's own whitespace only (str.strip would also take NBSP and the like, which XML rejects);
+    # bytes stay bytes: validate decodes them, no character is dropped first
+    stripped = text.strip(_XML_SPACE if isinstance(text, str) else _XML_SPACE.encode())
     return bool(stripped) and validate(stripped, max_bytes=max_bytes, gateway=gateway).valid
 
 
@@ -66,11 +69,23 @@ def select_svg(text: str | bytes, rule: str = "extracted", max_bytes: int = MAX_
             error="; ".join(s.notes) if s.fallback else None,
         )
     if rule == "submitted":
-        svg = text if isinstance(text, str) else to_text(text)  # as it stands: no characters dropped
+        verdict = validate(text, max_bytes=max_bytes)  # as it stands, bytes as bytes: nothing dropped or replaced
+        svg = text if isinstance(text, str) else to_text(text)  # what is shown; judged only if the verdict holds
     else:
-        found = extract_candidates(text, limit=1)
+        written = text
+        if isinstance(text, (bytes, bytearray)):
+            try:
+                written = bytes(text).decode("utf-8")
+            except UnicodeDecodeError:
+                written = None
+        if written is None:  # not UTF-8: the competition's parser would reject it
+            found = extract_candidates(text, limit=1)
+            svg = found[0] if found else ""
+            n = len(svg.encode("utf-8", "surrogatepass"))
+            return Selection(svg, rule, False, raw_valid, n, error="the text is not valid UTF-8")
+        found = extract_candidates(written, limit=1, clean=False)  # the first SVG exactly as written
         svg = found[0] if found else ""
-    verdict = validate(svg, max_bytes=max_bytes)
+        verdict = validate(svg, max_bytes=max_bytes)
     return Selection(
         svg, rule, verdict.valid, raw_valid, verdict.bytes, error=None if verdict.valid else verdict.summary
     )

@@ -51,7 +51,10 @@ def test_scripts_use_public_names_and_leave_sys_path_alone(script):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 text = ast.unparse(t)
-                assert not text.startswith(("sys.path", "os.environ[")), f"{script.name}:{node.lineno} changes {text}"
+                assert not text.startswith(("sys.path", "os.environ")), f"{script.name}:{node.lineno} changes {text}"
+        if isinstance(node, ast.ImportFrom) and node.module in ("os", "sys"):
+            names = {a.name for a in node.names}
+            assert not names & {"environ", "path", "putenv"}, f"{script.name}:{node.lineno} imports {names} to change"
     assert "from _common" not in script.read_text()
 
 

@@ -50,6 +50,8 @@ def imports_of(name: str, path: Path) -> list[tuple[int, str]]:
             else:
                 target = node.module or ""
             found.append((node.lineno, target))
+            # `from svg_agent import app` imports the module svg_agent.app
+            found += [(node.lineno, f"{target}.{a.name}") for a in node.names if a.name != "*"]
     return [(line, t) for line, t in found if t.split(".")[0] in OURS]
 
 

@@ -119,3 +119,11 @@ def test_resolved_config_is_what_the_run_wrote(tmp_path):
     run = RunDir(cfg.output_dir)
     run.write_config(cfg)
     assert dataclasses.asdict(run.train_config()) == dataclasses.asdict(cfg)
+
+
+def test_of_a_stage_folder(tmp_path):
+    run = _run(tmp_path, "a")
+    (run.stage_dir("sft") / "adapter").mkdir(parents=True)
+    (run.stage_dir("sft") / "adapter" / "adapter_config.json").write_text("{}")
+    assert find_adapter(run.stage_dir("sft")) == run.stage_dir("sft") / "adapter"
+    assert RunDir.of(run.stage_dir("sft")) == run  # the adapter find_adapter accepts leads to its run

@@ -115,3 +115,21 @@ def test_generate_sanitizes_each_candidate_once(pool, monkeypatch):
     assert len(r.candidates) == 4 and not r.fallback
     assert len(calls) == 4  # one per candidate: the scorer judged the sanitized SVG it was handed
     assert isinstance(select_svg(GOOD, "sanitized"), Selection)
+
+
+def test_extracted_is_exactly_what_was_written():
+    """A character XML forbids, or bytes that are not UTF-8, make the SVG invalid, as in the competition."""
+    control = SVG.replace("<circle", "<!-- \x01 --><circle")
+    sel = select_svg("Here:\n" + control, "extracted")
+    assert not sel.valid and "\x01" in sel.svg
+    assert not select_svg(control.encode(), "submitted").valid
+    not_utf8 = SVG.encode().replace(b"<circle", b"<!-- \xff --><circle")
+    for rule in ("extracted", "submitted"):
+        assert not select_svg(not_utf8, rule).valid, rule
+    assert select_svg(SVG.encode(), "extracted").valid and select_svg(SVG.encode(), "submitted").valid
+
+
+def test_raw_validity_strips_only_xml_whitespace():
+    assert raw_validity(" \t\r\n" + SVG + "\n")
+    assert not raw_validity("\xa0" + SVG)  # a no-break space before the root: the XML parser rejects it
+    assert not select_svg("\xa0" + SVG, "submitted").valid

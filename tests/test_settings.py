@@ -241,3 +241,19 @@ def test_shipped_recipes_still_parse():
     for path in recipes:
         cfg = parse_train_args(["--config", str(path)])
         assert cfg.sft == {} and cfg.grpo == {}, path
+
+
+def test_optional_numbers_take_none_on_the_command_line():
+    from svg_agent.app.train import parse_train_args
+
+    assert parse_train_args(["--lora_layers", "none"]).lora_layers is None
+    assert parse_train_args(["--lora_layers", "3"]).lora_layers == 3
+    with pytest.raises(ConfigError, match="whole number"):
+        parse_train_args(["--lora_layers", "three"])
+
+
+def test_a_grpo_only_key_under_rloo_says_rloo_lacks_it():
+    from svg_agent.app.train import check_trl_settings
+
+    with pytest.raises(ConfigError, match="RLOOConfig has no setting 'loss_type'"):
+        check_trl_settings(_train_cfg(grpo_algorithm="rloo", grpo={"loss_type": "dr_grpo"}))

@@ -79,6 +79,8 @@ class RunDir:
             folders += [path.parent, path.parent.parent]
         elif path.name.startswith("checkpoint-"):
             folders.append(path.parent.parent)
+        elif (path / "adapter" / ADAPTER_CONFIG).exists():  # a stage's folder (run/sft), which find_adapter accepts
+            folders.append(path.parent)
         for folder in folders:
             if (folder / cls.CONFIG).exists():
                 return cls(folder)

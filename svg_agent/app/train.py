@@ -92,7 +92,7 @@ class TrainConfig(RewardSettings, DataSettings, PolicySettings):
     lora_target_modules: list[str] = _help(
         "modules LoRA adapts ('all-linear' or names)", default_factory=lambda: ["all-linear"]
     )
-    lora_layers: int | None = _help(
+    lora_layers: int | str | None = _help(  # str: the command line's "none" reaches __post_init__
         "adapt only the top N decoder layers (the backward pass stops below them; "
         "measured 9 percent cheaper a token, and much worse at colours); None: every layer",
         default=None,
@@ -185,6 +185,11 @@ class TrainConfig(RewardSettings, DataSettings, PolicySettings):
         super().__post_init__()  # "none" is None for every optional field
         for name in ("sft", "grpo"):
             setattr(self, name, _mapping(name, getattr(self, name)))
+        if isinstance(self.lora_layers, str):
+            try:
+                self.lora_layers = int(self.lora_layers)
+            except ValueError:
+                raise ConfigError(f"lora_layers must be a whole number or none, not {self.lora_layers!r}") from None
         from .fastpath import _choice
 
         for name in ("cpu_bf16", "fast_loss", "fast_generation"):
@@ -569,15 +574,15 @@ def _trl_kwargs(config_cls, stage: str, cfg: TrainConfig, parts: tuple[dict, dic
     extra = getattr(cfg, stage) or {}
     names = {f.name for f in dataclasses.fields(config_cls)}
     for key in extra:
-        if key in own:
-            raise ConfigError(f"{stage}.{key} is set by the field {own[key][0]}; set that instead")
-        if key == "output_dir":
-            raise ConfigError(f"{stage}.output_dir is chosen by the run (output_dir/{stage}); set output_dir instead")
         if key not in names:
             raise ConfigError(
                 f"{stage}: {config_cls.__name__} has no setting {key!r} in this TRL version "
                 f"(see TRL's {config_cls.__name__} documentation)"
             )
+        if key in own:
+            raise ConfigError(f"{stage}.{key} is set by the field {own[key][0]}; set that instead")
+        if key == "output_dir":
+            raise ConfigError(f"{stage}.output_dir is chosen by the run (output_dir/{stage}); set output_dir instead")
     kw = _config_kwargs(config_cls, **{k: v for k, (_, v) in own.items()}, **chosen)
     return kw | extra
 
