@@ -46,24 +46,27 @@ def raw_validity(text: str | bytes | None, max_bytes: int = MAX_SVG_BYTES, gatew
         return False
     # XML's own whitespace only (str.strip would also take NBSP and the like, which XML rejects);
     # bytes stay bytes: validate decodes them, no character is dropped first
-    stripped = text.strip(_XML_SPACE if isinstance(text, str) else _XML_SPACE.encode())
+    stripped = _strip(text)
     return bool(stripped) and validate(stripped, max_bytes=max_bytes, gateway=gateway).valid
+
+
+def _strip(text: str | bytes) -> str | bytes:
+    return text.strip(_XML_SPACE if isinstance(text, str) else _XML_SPACE.encode())
 
 
 def select_svg(text: str | bytes, rule: str = "extracted", max_bytes: int = MAX_SVG_BYTES) -> Selection:
     """The SVG that `text` stands for under `rule` (see the module docstring)."""
     if rule not in RULES:
         raise ValueError(f"rule must be one of {', '.join(RULES)}, not {rule!r}")
-    raw_valid = raw_validity(text, max_bytes)
     if rule == "sanitized":
         from .sanitize import sanitize
 
-        s = sanitize(text, max_bytes=max_bytes)
+        s = sanitize(text, max_bytes=max_bytes)  # its raw_valid is raw_validity(text)
         return Selection(
             s.svg,
             rule,
             not s.fallback,
-            raw_valid,
+            s.raw_valid,
             s.bytes,
             fallback=s.fallback,
             error="; ".join(s.notes) if s.fallback else None,
@@ -82,10 +85,13 @@ def select_svg(text: str | bytes, rule: str = "extracted", max_bytes: int = MAX_
             found = extract_candidates(text, limit=1)
             svg = found[0] if found else ""
             n = len(svg.encode("utf-8", "surrogatepass"))
-            return Selection(svg, rule, False, raw_valid, n, error="the text is not valid UTF-8")
+            return Selection(svg, rule, False, raw_validity(text, max_bytes), n, error="the text is not valid UTF-8")
         found = extract_candidates(written, limit=1, clean=False)  # the first SVG exactly as written
         svg = found[0] if found else ""
         verdict = validate(svg, max_bytes=max_bytes)
+    judged = text if rule == "submitted" else svg
+    # the usual case, a completion that is its SVG and nothing else: that verdict is the raw one
+    raw_valid = verdict.valid if judged and judged == _strip(text) else raw_validity(text, max_bytes)
     return Selection(
         svg, rule, verdict.valid, raw_valid, verdict.bytes, error=None if verdict.valid else verdict.summary
     )

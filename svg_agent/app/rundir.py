@@ -100,8 +100,9 @@ class RunDir:
         of two equal ones); None when no finished run has a summary."""
         scored = []
         for run in cls.finished_runs(root):
-            reward = run.end_reward()
-            if run.summary() is not None:
+            summary = run.summary()
+            if summary is not None:
+                reward = _end_reward(summary)
                 scored.append((reward if reward is not None else 0.0, run.summary_path.stat().st_mtime, run))
         return max(scored, key=lambda t: t[:2])[2] if scored else None
 
@@ -201,11 +202,7 @@ class RunDir:
 
     def end_reward(self) -> float | None:
         """The mean reward of the held-out samples drawn at the end of training (None: unknown)."""
-        try:
-            value = (self.summary() or {})["samples"]["end"]["reward"]
-        except (KeyError, TypeError):
-            return None
-        return float(value) if isinstance(value, (int, float)) else None
+        return _end_reward(self.summary() or {})
 
     def state(self) -> dict:
         """{"completed": [stages], "seconds": {stage: s}}."""
@@ -224,3 +221,11 @@ class RunDir:
 
     def write_sample_records(self, which: str, rows: list[dict]) -> None:
         self.sample_records_path(which).write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def _end_reward(summary: dict) -> float | None:
+    try:
+        value = summary["samples"]["end"]["reward"]
+    except (KeyError, TypeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
