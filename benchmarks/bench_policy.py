@@ -1,4 +1,4 @@
-"""python benchmarks/bench_policy.py --run runs/default --out benchmarks/results/policy.json [--sections gen,step,eval,curve,speed] [--eval-n 12]
+"""python benchmarks/bench_policy.py --run runs/default --out benchmarks/results/policy.json [--sections gen,step,eval,reliance,curve,speed] [--eval-n 12]
 
 The policy on this machine, with the model of the training run in --run (default recipe: the
 offline Gemma 3 270M):
@@ -25,9 +25,13 @@ offline Gemma 3 270M):
    system, and `paired_vs_sft` gives each system's reward minus the SFT adapter's on the same
    (seed, description) pairs: the mean, per seed, and the spread of the per-seed means;
    --eval-adapters adds other adapters (name=folder) as systems.
-4. curve: the run's logged curve (log.jsonl): SFT loss per step; GRPO reward components, raw
+4. reliance: whether each system reads the description (eval.conditioning): the teacher-forced
+   loss of --reliance-n held-out corpus drawings under their own description and under another
+   record's, over all completion tokens and over the paint tokens (fill, stroke, stop-color values),
+   and the gaps; a policy that draws the same whatever it is asked has a gap near 0.
+5. curve: the run's logged curve (log.jsonl): SFT loss per step; GRPO reward components, raw
    validity, bytes, completion length and step time per step; and the run's summary.json.
-5. speed: the training fast path, before and after, side by side on the same data and machine
+6. speed: the training fast path, before and after, side by side on the same data and machine
    (`--speed-sft-steps`, `--speed-grpo-steps`): SFT drawings per second (the embedded default's
    records and batch size, the first step left out as warm-up) and one GRPO step of
    `--speed-group` completions (from the run's SFT adapter) split into generation, reward and
@@ -490,6 +494,35 @@ def paired(base: dict, other: dict, groups: dict) -> dict:
     return out
 
 
+def section_reliance(cfg, run: Path, n: int, systems: list[str], adapters: dict[str, Path] | None = None) -> dict:
+    """How much each system takes from the description (eval.conditioning.prompt_reliance): the
+    teacher-forced loss of `n` held-out corpus drawings under their own description and under
+    another record's, over all completion tokens and over the paint tokens."""
+    from eval.conditioning import prompt_reliance
+    from svg_agent.app.train import training_records
+    from vectorize.scenes import generate_scenes
+
+    seen = {r["description"] for r in training_records(cfg)}
+    scenes = [s for s in generate_scenes(n * 4, seed=9173, flat=True, split="heldout") if s.description not in seen]
+    records = [(s.description, s.svg) for s in scenes[:n]]
+    out = {"records": len(records), "set": "held-out corpus records (seed 9173), not in the run's training set"}
+    candidates = [
+        ("base", None),
+        ("sft", run / "sft" / "adapter"),
+        ("sft+grpo", run / "adapter"),
+        *((name, Path(path)) for name, path in (adapters or {}).items()),
+    ]
+    for name, adapter in candidates:
+        if name not in systems or (adapter is not None and not adapter.exists()):
+            continue
+        policy = _load(cfg, adapter)
+        t = time.perf_counter()
+        out[name] = {k: rnd(v) for k, v in prompt_reliance(policy, records).as_dict().items()}
+        out[name]["seconds"] = rnd(time.perf_counter() - t, 1)
+        del policy
+    return out
+
+
 def section_curve(run: Path) -> dict:
     log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines() if x.strip()]
     sft = [{"step": r["step"], "loss": rnd(r["loss"])} for r in log if r["stage"] == "sft" and "loss" in r]
@@ -499,6 +532,13 @@ def section_curve(run: Path) -> dict:
         "rewards/validity/mean",
         "rewards/ocr/mean",
         "rewards/standin_faithfulness/mean",
+        "rewards/judge_faithfulness/mean",
+        "rewards/judge_vqa/mean",
+        "rewards/judge_object/mean",
+        "rewards/judge_color/mean",
+        "rewards/judge_setting/mean",
+        "rewards/judge_time/mean",
+        "rewards/judge_count/mean",
         "rewards/standin_quality/mean",
         "rewards/size/mean",
         "rewards/bytes/mean",
@@ -532,6 +572,7 @@ def main() -> int:
         help="sampling seeds of the eval section, comma-separated (default: the run's seed)",
     )
     ap.add_argument("--eval-adapters", default="", help="more systems for the eval section: name=adapter_folder,...")
+    ap.add_argument("--reliance-n", type=int, default=24, help="held-out drawings of the reliance section")
     ap.add_argument("--tmp", default="/tmp/bench_policy")
     ap.add_argument("--speed-sft-steps", type=int, default=5, help="timed SFT steps per variant (speed section)")
     ap.add_argument("--speed-grpo-steps", type=int, default=2, help="GRPO steps per variant (speed section)")
@@ -599,6 +640,12 @@ def main() -> int:
             flush=True,
         )
         print("paired", json.dumps(result["held_out"].get("paired_vs_sft")), flush=True)
+    if "reliance" in sections:
+        extra = dict(x.split("=", 1) for x in args.eval_adapters.split(",") if x)
+        result["prompt_reliance"] = section_reliance(
+            cfg, run, args.reliance_n, args.eval_systems.split(",") + list(extra), extra
+        )
+        print("reliance", json.dumps(result["prompt_reliance"]), flush=True)
     if "curve" in sections:
         result["curve"] = section_curve(run)
     if "speed" in sections:
