@@ -325,3 +325,34 @@ def test_accelerate_launch_two_cpu_processes(tmp_path):
     assert any(x["stage"] == "grpo" and "rewards/reward/mean" in x for x in log)
     assert json.loads((out / "state.json").read_text())["completed"] == ["sft", "grpo"]
     assert json.loads((out / "summary.json").read_text())["world_size"] == 2
+
+
+def test_curves_show_the_judge_terms_in_a_panel_of_their_own(tmp_path):
+    from PIL import Image
+
+    from svg_agent.app.train import plot_curves
+
+    rows = [{"stage": "sft", "step": i, "loss": 2.0 / i} for i in range(1, 6)]
+    for i in range(1, 4):
+        rows.append(
+            {
+                "stage": "grpo",
+                "step": i,
+                "step_time": 10.0,
+                "rewards/reward/mean": 0.1 * i,
+                "rewards/raw_validity/mean": 1.0,
+                "rewards/judge_faithfulness/mean": 0.05 * i,
+                "rewards/judge_object/mean": 0.02 * i,
+                "rewards/bytes/mean": 300.0,
+            }
+        )
+    log = tmp_path / "log.jsonl"
+    log.write_text("\n".join(json.dumps(r) for r in rows))
+    assert plot_curves(log, tmp_path / "curves.png")
+    # SFT loss, reward and gates, judge terms, bytes: four panels of 5.5 inches at 110 dpi
+    assert Image.open(tmp_path / "curves.png").size[0] == round(4 * 5.5 * 110)
+    without_judge = [{k: v for k, v in r.items() if "judge" not in k} for r in rows]
+    log.write_text("\n".join(json.dumps(r) for r in without_judge))
+    assert plot_curves(log, tmp_path / "curves3.png")
+    assert Image.open(tmp_path / "curves3.png").size[0] == round(3 * 5.5 * 110)
+    assert not plot_curves(tmp_path / "missing.jsonl", tmp_path / "none.png")

@@ -670,7 +670,8 @@ def samples_grid(start: list[dict] | None, end: list[dict] | None, path: Path) -
 
 
 def plot_curves(log_path: Path, path: Path) -> bool:
-    """A PNG of the logged curves: SFT loss; RL reward components, raw validity and bytes."""
+    """A PNG of the logged curves: SFT loss; the RL reward with its gates (raw validity, validity,
+    size, OCR, quality), the judge's terms apart, and bytes."""
     if not log_path.exists():
         return False
     import matplotlib
@@ -693,20 +694,23 @@ def plot_curves(log_path: Path, path: Path) -> bool:
                 if k.startswith("rewards/") and k.endswith("/mean")
             }
         )
-        scores = [n for n in names if n != "bytes"]
-        panels.append(
-            (
-                "RL reward components (mean per step)",
-                [
-                    (
-                        n,
-                        [r["step"] for r in rl if f"rewards/{n}/mean" in r],
-                        [r[f"rewards/{n}/mean"] for r in rl if f"rewards/{n}/mean" in r],
-                    )
-                    for n in scores
-                ],
-            )
-        )
+
+        def series(group):
+            return [
+                (
+                    n,
+                    [r["step"] for r in rl if f"rewards/{n}/mean" in r],
+                    [r[f"rewards/{n}/mean"] for r in rl if f"rewards/{n}/mean" in r],
+                )
+                for n in group
+            ]
+
+        judge = [n for n in names if n.startswith("judge_")]
+        scores = [n for n in names if n != "bytes" and n not in judge]
+        if scores:
+            panels.append(("RL reward and its gates (mean per step)", series(scores)))
+        if judge:
+            panels.append(("RL judge terms, a stand-in for the VQA score (mean per step)", series(judge)))
         if "bytes" in names:
             panels.append(
                 (
