@@ -330,6 +330,17 @@ def section_step(cfg, run: Path, tmp: Path, steps: int = 2) -> dict:
     }
 
 
+def _systems(run: Path, systems: list[str], adapters: dict | None):
+    """(name, adapter folder or None) of each asked-for system whose adapter exists."""
+    candidates = [
+        ("base", None),
+        ("sft", run / "sft" / "adapter"),
+        ("sft+grpo", run / "adapter"),
+        *((name, Path(path)) for name, path in (adapters or {}).items()),
+    ]
+    return [(n, a) for n, a in candidates if n in systems and (a is None or a.exists())]
+
+
 def held_out(cfg, n: int) -> list[str]:
     from svg_agent.app.train import training_records
     from vectorize.scenes import generate_scenes
@@ -390,15 +401,7 @@ def section_eval(
     scorer = Scorer(ScorerConfig(ocr_backend=cfg.ocr_backend, validity=cfg.reward_validity, judge=cfg.judge))
     out = {"descriptions": descs, "handmade": handmade, "seeds": seeds, "systems": {}}
     images, rewards_by = {}, {}
-    candidates = [
-        ("base", None),
-        ("sft", run / "sft" / "adapter"),
-        ("sft+grpo", run / "adapter"),
-        *((name, Path(path)) for name, path in (adapters or {}).items()),
-    ]
-    for name, adapter in candidates:
-        if name not in systems or (adapter is not None and not adapter.exists()):
-            continue
+    for name, adapter in _systems(run, systems, adapters):
         policy = _load(cfg, adapter)
         t = time.perf_counter()
         rows = []  # (seed, description, record, completion, cleaned, present)
@@ -506,15 +509,7 @@ def section_reliance(cfg, run: Path, n: int, systems: list[str], adapters: dict[
     scenes = [s for s in generate_scenes(n * 4, seed=9173, flat=True, split="heldout") if s.description not in seen]
     records = [(s.description, s.svg) for s in scenes[:n]]
     out = {"records": len(records), "set": "held-out corpus records (seed 9173), not in the run's training set"}
-    candidates = [
-        ("base", None),
-        ("sft", run / "sft" / "adapter"),
-        ("sft+grpo", run / "adapter"),
-        *((name, Path(path)) for name, path in (adapters or {}).items()),
-    ]
-    for name, adapter in candidates:
-        if name not in systems or (adapter is not None and not adapter.exists()):
-            continue
+    for name, adapter in _systems(run, systems, adapters):
         policy = _load(cfg, adapter)
         t = time.perf_counter()
         out[name] = {k: rnd(v) for k, v in prompt_reliance(policy, records).as_dict().items()}
