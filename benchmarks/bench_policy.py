@@ -341,17 +341,17 @@ def _systems(run: Path, systems: list[str], adapters: dict | None):
     return [(n, a) for n, a in candidates if n in systems and (a is None or a.exists())]
 
 
-def held_out(cfg, n: int) -> list[str]:
+def held_out_scenes(cfg, n: int) -> list:
+    """`n` corpus scenes of the held-out split whose descriptions the run's training set lacks."""
     from svg_agent.app.train import training_records
     from vectorize.scenes import generate_scenes
 
     seen = {r["description"] for r in training_records(cfg)}
-    fresh = [
-        s.description
-        for s in generate_scenes(n * 4, seed=9173, flat=True, split="heldout")
-        if s.description not in seen
-    ]
-    return fresh[:n] + list(cfg.eval_descriptions)
+    return [s for s in generate_scenes(n * 4, seed=9173, flat=True, split="heldout") if s.description not in seen][:n]
+
+
+def held_out(cfg, n: int) -> list[str]:
+    return [s.description for s in held_out_scenes(cfg, n)] + list(cfg.eval_descriptions)
 
 
 def _mean(values):
@@ -502,12 +502,8 @@ def section_reliance(cfg, run: Path, n: int, systems: list[str], adapters: dict[
     teacher-forced loss of `n` held-out corpus drawings under their own description and under
     another record's, over all completion tokens and over the paint tokens."""
     from eval.conditioning import prompt_reliance
-    from svg_agent.app.train import training_records
-    from vectorize.scenes import generate_scenes
 
-    seen = {r["description"] for r in training_records(cfg)}
-    scenes = [s for s in generate_scenes(n * 4, seed=9173, flat=True, split="heldout") if s.description not in seen]
-    records = [(s.description, s.svg) for s in scenes[:n]]
+    records = [(s.description, s.svg) for s in held_out_scenes(cfg, n)]
     out = {"records": len(records), "set": "held-out corpus records (seed 9173), not in the run's training set"}
     for name, adapter in _systems(run, systems, adapters):
         policy = _load(cfg, adapter)
@@ -613,8 +609,8 @@ def main() -> int:
     if "step" in sections:
         result["grpo_step"] = section_step(cfg, run, tmp)
         print("step", json.dumps(result["grpo_step"]), flush=True)
+    extra = dict(x.split("=", 1) for x in args.eval_adapters.split(",") if x)
     if "eval" in sections:
-        extra = dict(x.split("=", 1) for x in args.eval_adapters.split(",") if x)
         result["held_out"] = section_eval(
             cfg,
             run,
@@ -636,7 +632,6 @@ def main() -> int:
         )
         print("paired", json.dumps(result["held_out"].get("paired_vs_sft")), flush=True)
     if "reliance" in sections:
-        extra = dict(x.split("=", 1) for x in args.eval_adapters.split(",") if x)
         result["prompt_reliance"] = section_reliance(
             cfg, run, args.reliance_n, args.eval_systems.split(",") + list(extra), extra
         )
