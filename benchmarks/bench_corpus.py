@@ -3,7 +3,9 @@
 The procedural warm-start corpus (vectorize/scenes.py), measured as the CPU recipe uses it:
 
 1. breadth: records per family; the colour names, objects, garments, terrains, times, materials
-   and patterns its descriptions use; the vocabulary of the descriptions (distinct words).
+   and patterns its descriptions use; the vocabulary of the descriptions (distinct words); the
+   paint values of the drawings (fill, stroke, stop-color): the share written as CSS colour names
+   and the distinct values.
 2. length: the completion the policy is trained on (the flat-backdrop drawing after the root
    tag, `PromptFormat("base").completion`) in tokens of the Gemma 3 tokenizer (the offline
    270M's), per family: percentiles, the share over 200 and over `--max-tokens` (the recipe's
@@ -55,6 +57,7 @@ def main(argv=None) -> dict:
     from vectorize.dataset import dataset_contact_sheet
     from vectorize.scenes import (
         COLORS,
+        CSS_COLORS,
         GARMENTS,
         MATERIALS,
         SCENE_OBJECTS,
@@ -78,6 +81,12 @@ def main(argv=None) -> dict:
     text = " ".join(s.description for s in scenes)
     words = re.findall(r"[a-z]+(?:-[a-z]+)*", text)
     drawn = Counter(s.attrs.get("object") for s in scenes)
+    paints = [
+        p
+        for s in scenes
+        for p in re.findall(r'(?:fill|stroke|stop-color)="([^"]+)"', s.svg)
+        if p != "none" and not p.startswith("url(")
+    ]
     report = Report("the procedural warm-start corpus", started=t0)
     report.update(
         {
@@ -99,6 +108,11 @@ def main(argv=None) -> dict:
                 "materials_used": sum(m in text for m in MATERIALS),
                 "description_vocabulary": len(set(words)),
                 "description_words": _pcts([len(s.description.split()) for s in scenes]),
+            },
+            "paints": {
+                "values": len(paints),
+                "share_css_names": rnd(sum(p in CSS_COLORS for p in paints) / len(paints), 4),
+                "distinct": len(set(paints)),
             },
             "length": {
                 "tokenizer": "gemma3-270m-offline",
@@ -128,7 +142,7 @@ def main(argv=None) -> dict:
         dataset_contact_sheet(tmp, args.sheet, n=64, columns=8)
         tmp.unlink()
         report["sheet"] = args.sheet
-    report.write(args.out, echo=("families", "breadth", "length", "split"))
+    report.write(args.out, echo=("families", "breadth", "paints", "length", "split"))
     return report
 
 

@@ -24,7 +24,8 @@ offline Gemma 3 270M):
    side by side. --eval-seeds samples every description once per seed, the same seeds for every
    system, and `paired_vs_sft` gives each system's reward minus the SFT adapter's on the same
    (seed, description) pairs: the mean, per seed, and the spread of the per-seed means;
-   --eval-adapters adds other adapters (name=folder) as systems.
+   --eval-adapters adds other adapters (name=folder) as systems; --eval-guidance 1,2 samples each
+   system also under description guidance (svg_agent.app.guidance), paired against itself at 1.
 4. reliance: whether each system reads the description (eval.conditioning): the teacher-forced
    loss of --reliance-n held-out corpus drawings under their own description and under another
    record's, over all completion tokens and over the paint tokens (fill, stroke, stop-color values),
@@ -383,11 +384,14 @@ def section_eval(
     grid: Path | None = None,
     seeds: list[int] | None = None,
     adapters: dict[str, Path] | None = None,
+    guidance: list[float] | None = None,
 ) -> dict:
     """Each system samples every held-out description once per sampling seed (the same seeds for
     every system, so two systems are compared pair by pair); per group of descriptions: reward,
     the judge's terms, named colours present, raw validity, bytes; and each system's paired
-    difference from `sft`, per seed and in all."""
+    difference from `sft`, per seed and in all. With `guidance` scales other than 1, each adapter
+    also samples under description guidance (system `NAME@guidanceG`), paired against itself
+    unguided in `paired_vs_unguided`."""
     from rewards.scorer import Scorer, ScorerConfig
     from svg_agent.app.demo import contact_sheet, handmade_examples
     from svg_agent.render import render_safe
@@ -401,71 +405,85 @@ def section_eval(
     scorer = Scorer(ScorerConfig(ocr_backend=cfg.ocr_backend, validity=cfg.reward_validity, judge=cfg.judge))
     out = {"descriptions": descs, "handmade": handmade, "seeds": seeds, "systems": {}}
     images, rewards_by = {}, {}
-    for name, adapter in _systems(run, systems, adapters):
+    for plain, adapter in _systems(run, systems, adapters):
         policy = _load(cfg, adapter)
-        t = time.perf_counter()
-        rows = []  # (seed, description, record, completion, cleaned, present)
-        for seed in seeds:
-            comps = []
-            for i in range(0, len(descs), 6):
-                comps += [
-                    o[0]
-                    for o in policy.sample(
-                        descs[i : i + 6],
-                        max_new_tokens=cfg.sample_max_new_tokens,
-                        temperature=0.7,
-                        top_p=0.95,
-                        seed=seed,
-                    )
+        for scale in guidance or [1.0]:
+            name = plain if scale == 1 else f"{plain}@guidance{scale:g}"
+            t = time.perf_counter()
+            rows = []  # (seed, description, record, completion, cleaned, present)
+            for seed in seeds:
+                comps = []
+                for i in range(0, len(descs), 6):
+                    comps += [
+                        o[0]
+                        for o in policy.sample(
+                            descs[i : i + 6],
+                            max_new_tokens=cfg.sample_max_new_tokens,
+                            temperature=0.7,
+                            top_p=0.95,
+                            seed=seed,
+                            guidance=scale,
+                        )
+                    ]
+                texts = [policy.format.to_svg(c) for c in comps]
+                recs = scorer.score(texts, descs)
+                cleaned = [sanitize(x) for x in texts]
+                shown = [render_safe(c.svg).image for c in cleaned]
+                if seed == seeds[0]:
+                    images[name] = shown
+                rows += [
+                    (seed, d, r, c, x, named_colours_present(img, d))
+                    for d, r, c, x, img in zip(descs, recs, comps, cleaned, shown)
                 ]
-            texts = [policy.format.to_svg(c) for c in comps]
-            recs = scorer.score(texts, descs)
-            cleaned = [sanitize(x) for x in texts]
-            shown = [render_safe(c.svg).image for c in cleaned]
-            if seed == seeds[0]:
-                images[name] = shown
-            rows += [
-                (seed, d, r, c, x, named_colours_present(img, d))
-                for d, r, c, x, img in zip(descs, recs, comps, cleaned, shown)
+            secs = time.perf_counter() - t
+            rewards_by[name] = {(s, d): r.reward for s, d, r, *_ in rows}
+            entry = {
+                "seconds_generating": rnd(secs, 1),
+                "output_vocab": len(policy.vocab) if policy.vocab else None,
+                "guidance": scale,
+            }
+            for group, members in groups.items():
+                g = [row for row in rows if row[1] in members]
+                objects = [r.components.get("judge_object") for _, _, r, *_ in g if "judge_object" in r.components]
+                entry[group] = {
+                    "n": len(g),
+                    "reward": _mean([r.reward for _, _, r, *_ in g]),
+                    "judge_faithfulness": _mean([r.judge_faithfulness for _, _, r, *_ in g]),
+                    "judge_object": _mean(objects),
+                    "object_questions": len(objects),
+                    "object_recognised": rnd(sum(o >= 0.5 for o in objects) / len(objects)) if objects else None,
+                    "raw_validity": rnd(sum(r.raw_valid for _, _, r, *_ in g) / len(g)),
+                    "fallback_rate": rnd(sum(x.fallback for *_, x, _ in g) / len(g)),
+                    "bytes": rnd(sum(len(policy.format.to_svg(c).encode()) for _, _, _, c, _, _ in g) / len(g), 1),
+                }
+                named = sum(k for *_, (_, k) in g)
+                entry[group]["named_colours_present"] = rnd(sum(h for *_, (h, _) in g) / named) if named else None
+                entry[group]["descriptions_naming_colours"] = sum(k > 0 for *_, (_, k) in g)
+            entry["examples"] = [
+                {
+                    "seed": s,
+                    "description": d,
+                    "reward": rnd(r.reward),
+                    "judge_faithfulness": rnd(r.judge_faithfulness),
+                    "judge_object": rnd(r.components.get("judge_object")),
+                    "raw_valid": r.raw_valid,
+                    "named_colours_present": p,
+                    "completion": c[:300],
+                }
+                for s, d, r, c, _, p in rows
             ]
-        secs = time.perf_counter() - t
-        rewards_by[name] = {(s, d): r.reward for s, d, r, *_ in rows}
-        entry = {"seconds_generating": rnd(secs, 1), "output_vocab": len(policy.vocab) if policy.vocab else None}
-        for group, members in groups.items():
-            g = [row for row in rows if row[1] in members]
-            objects = [r.components.get("judge_object") for _, _, r, *_ in g if "judge_object" in r.components]
-            entry[group] = {
-                "n": len(g),
-                "reward": _mean([r.reward for _, _, r, *_ in g]),
-                "judge_faithfulness": _mean([r.judge_faithfulness for _, _, r, *_ in g]),
-                "judge_object": _mean(objects),
-                "object_questions": len(objects),
-                "object_recognised": rnd(sum(o >= 0.5 for o in objects) / len(objects)) if objects else None,
-                "raw_validity": rnd(sum(r.raw_valid for _, _, r, *_ in g) / len(g)),
-                "fallback_rate": rnd(sum(x.fallback for *_, x, _ in g) / len(g)),
-                "bytes": rnd(sum(len(policy.format.to_svg(c).encode()) for _, _, _, c, _, _ in g) / len(g), 1),
-            }
-            named = sum(k for *_, (_, k) in g)
-            entry[group]["named_colours_present"] = rnd(sum(h for *_, (h, _) in g) / named) if named else None
-            entry[group]["descriptions_naming_colours"] = sum(k > 0 for *_, (_, k) in g)
-        entry["examples"] = [
-            {
-                "seed": s,
-                "description": d,
-                "reward": rnd(r.reward),
-                "judge_faithfulness": rnd(r.judge_faithfulness),
-                "judge_object": rnd(r.components.get("judge_object")),
-                "raw_valid": r.raw_valid,
-                "named_colours_present": p,
-                "completion": c[:300],
-            }
-            for s, d, r, c, _, p in rows
-        ]
-        out["systems"][name] = entry
+            out["systems"][name] = entry
         del policy
     if "sft" in rewards_by:
         out["paired_vs_sft"] = {
             name: paired(rewards_by["sft"], r, groups) for name, r in rewards_by.items() if name != "sft"
+        }
+    guided = {name: name.split("@guidance")[0] for name in rewards_by if "@guidance" in name}
+    if guided:
+        out["paired_vs_unguided"] = {
+            name: paired(rewards_by[plain], rewards_by[name], groups)
+            for name, plain in guided.items()
+            if plain in rewards_by
         }
     if grid is not None and images:
         names = list(images)
@@ -563,6 +581,12 @@ def main() -> int:
         help="sampling seeds of the eval section, comma-separated (default: the run's seed)",
     )
     ap.add_argument("--eval-adapters", default="", help="more systems for the eval section: name=adapter_folder,...")
+    ap.add_argument(
+        "--eval-guidance",
+        default="1",
+        help="description guidance scales of the eval section, comma-separated (1 = plain sampling); "
+        "each system samples at each, paired against itself at 1",
+    )
     ap.add_argument("--reliance-n", type=int, default=24, help="held-out drawings of the reliance section")
     ap.add_argument("--tmp", default="/tmp/bench_policy")
     ap.add_argument("--speed-sft-steps", type=int, default=5, help="timed SFT steps per variant (speed section)")
@@ -619,6 +643,7 @@ def main() -> int:
             Path(args.eval_grid) if args.eval_grid else None,
             [int(x) for x in args.eval_seeds.split(",")] if args.eval_seeds else None,
             extra,
+            [float(x) for x in args.eval_guidance.split(",")],
         )
         print(
             "eval",

@@ -77,6 +77,7 @@ def test_usage_errors_exit_2_with_one_line_and_no_traceback(files, tmp_path):
         ["render", str(files[0])],
         ["nosuch"],
         ["sanitize", str(files[0]), "--max-bytes", "10"],
+        ["generate", "a red circle", "--guidance", "0.5", "--ocr", "none"],
     ):
         out = run(*args)
         assert out.returncode == 2, (args, out.stderr)

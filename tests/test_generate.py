@@ -32,6 +32,7 @@ class FakePolicy:
     def sample(self, descriptions, num_return_sequences=1, max_time=None, **kw):
         t = time.perf_counter()
         self.calls += 1
+        self.kwargs = kw
         if self.error:
             raise self.error
         # a real model stops at max_time (transformers' max_time); so does this one
@@ -59,6 +60,14 @@ def test_best_candidate_wins(scorer):
     best = max(c["reward"] for c in r.candidates)
     assert r.record.reward == best and best > min(c["reward"] for c in r.candidates)
     assert "#d62828" in r.svg  # the red circle, not the blank canvas
+
+
+def test_guidance_reaches_the_policy(scorer):
+    policy = FakePolicy([GOOD])
+    Generator(GenerateConfig(n=2, batch_size=2, time_budget=30, guidance=2.5), policy=policy, scorer=scorer).generate(
+        "a red circle"
+    )
+    assert policy.kwargs["guidance"] == 2.5
 
 
 def test_slow_model_gives_fewer_candidates_within_budget(scorer):
@@ -132,6 +141,8 @@ def test_config_from_a_training_recipe_and_errors(tmp_path):
         load_generate_config(str(bad), {})
     with pytest.raises(ConfigError, match="time_budget"):
         GenerateConfig(time_budget=0)
+    with pytest.raises(ConfigError, match="guidance"):
+        GenerateConfig(guidance=0.5)
     run = tmp_path / "run"
     run.mkdir()
     (run / "train_config.yaml").write_text("model: gemma3-270m-offline\nprompt_format: base\nstages: [sft]\n")

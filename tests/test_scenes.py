@@ -14,12 +14,17 @@ from svg_agent.defenses import defend
 from svg_agent.render import render_image
 from vectorize.scenes import (
     COLORS,
+    CSS_COLORS,
+    CSS_NAMES,
     GARMENTS,
     MATERIALS,
     SCENE_OBJECTS,
     SHAPES,
     TERRAINS,
     TIMES,
+    _shade,
+    color,
+    css_name,
     description_key,
     flatten,
     generate_scenes,
@@ -112,6 +117,43 @@ def test_each_colour_is_drawn_with_the_hue_its_family_names(name):
     assert _in_hue(h * 360, lo, hi) and s0 <= s <= s1 and v0 <= v <= v1, (name, family, h * 360, s, v)
 
 
+def _hsv_of_name(name):
+    return colorsys.rgb_to_hsv(*(v / 255 for v in CSS_COLORS[name]))
+
+
+@pytest.mark.parametrize("name", [n for n, (_, f) in COLORS.items() if f])
+def test_each_colour_is_drawn_by_a_css_name_of_its_family(name):
+    """The name a lexicon colour is drawn by (itself where it is a CSS name, else the nearest CSS
+    name) keeps the hue a person expects of the word."""
+    drawn = css_name(color(name).paint)
+    assert drawn in CSS_COLORS and (drawn == name or name not in CSS_NAMES)
+    h, s, v = _hsv_of_name(drawn)
+    (lo, hi), (s0, s1), (v0, v1) = FAMILY_HSV[COLORS[name][1]]
+    tol = 0.12  # the CSS palette is coarser than the lexicon: a little slack in saturation and value
+    assert _in_hue(h * 360, lo - 8, hi + 8) and s0 - tol <= s <= s1 + tol and v0 - tol <= v <= v1 + tol, (
+        name,
+        drawn,
+        h * 360,
+        s,
+        v,
+    )
+
+
+def test_every_paint_is_a_css_colour_name_and_shades_show():
+    """No drawing writes a colour code: every fill, stroke and stop colour is a CSS colour name, in
+    flat drawings and gradient ones; and a shade of a colour (a collar, a ground's darker band) is
+    drawn by another name than the colour itself, so it shows."""
+    for flat in (False, True):
+        for s in generate_scenes(300, seed=21, flat=flat):
+            paints = re.findall(r'(?:fill|stroke|stop-color)="([^"]+)"', s.svg)
+            bad = [p for p in paints if p != "none" and not p.startswith("url(") and p not in CSS_COLORS]
+            assert paints and not bad, (s.description, bad)
+            assert "#" not in re.sub(r'(?:href|fill)="(?:#|url\(#)\w+\)?"', "", s.svg), s.svg
+    for name in COLORS:
+        for amount in (-0.4, -0.15, 0.2, 0.4):
+            assert _shade(name, amount) not in {css_name(name), css_name(color(name).paint)}, (name, amount)
+
+
 def _rgb(c):
     c = "#" + "".join(ch * 2 for ch in c[1:]) if len(c) == 4 else c
     return np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)])
@@ -132,7 +174,7 @@ def test_named_colours_are_the_colours_drawn():
         drawn = re.search(
             r'(?:fill|stroke)="(?!none)(#[0-9a-f]{3,6}|[a-z]+)"', s.svg.split('fill="url(#b)"/>')[1]
         ).group(1)
-        drawn = COLORS[drawn][0] if not drawn.startswith("#") else drawn  # drawn by its CSS name
+        drawn = "#%02x%02x%02x" % CSS_COLORS[drawn]  # drawn by its CSS name
         first = min((m.start(), n) for n in names for m in [re.search(rf"\b{n}\b", s.description)] if m)[1]
         assert np.abs(_rgb(drawn) - _rgb(COLORS[first][0])).max() <= 150, (s.description, drawn, first)
         checked += 1

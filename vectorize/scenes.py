@@ -18,11 +18,12 @@ The competition's three families, with its breadth:
   faux fur, ..., plain, checkered, striped, plaid or polka-dot, with collars, pockets, buttons,
   laces, tassels, fringes, belts or hoods.
 Colours come from a lexicon of 65 names (`COLORS`: crimson, burgundy, teal, azure, khaki, ...),
-some with a modifier (dark, light, pale, bright, deep), each drawn with the hue a person expects.
+some with a modifier (dark, light, pale, bright, deep), each drawn with the hue a person expects,
+and every colour of a drawing is written as a CSS colour name (`css_name`), never a hex code.
 
 Descriptions are in the competition's style (lower case, no final period, 3-12 words), in
 several phrasings per scene. Every SVG validates, is compact (a small policy pays for every
-token: shared path data, short colours) and is drawn with a gradient backdrop (`flatten` makes
+token: shared path data, colour names) and is drawn with a gradient backdrop (`flatten` makes
 it one colour). Questions are in the competition's format (2 or 4 choices, the answer among
 them) and follow from the parameters that drew the picture; `Scene.attrs` records what the
 picture shows, slot by slot (`ATTRIBUTE_SLOTS`), for the offline judge.
@@ -35,6 +36,7 @@ description repeats within one call.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -114,9 +116,13 @@ COLORS: dict[str, tuple[str, str | None]] = {
     "black": ("#000000", "black"),
     "ebony": ("#231f1c", "black"),
 }
-# Lexicon names that are CSS colour names with that hue are drawn by name (fill="crimson"): the
-# description's word is the drawing's word, which a small policy learns to copy long before it
-# learns a hex code per word. The others (and every modified colour) are drawn in hex.
+# Every colour is drawn by a CSS colour name. Lexicon names that are CSS names with that hue are
+# drawn as themselves (fill="crimson"): the description's word is the drawing's word, which a small
+# policy learns to copy long before it learns a colour code per word. Every other colour (the
+# other lexicon names, modified colours, shades, skies and grounds) is drawn by the CSS name nearest
+# to it in CIELAB (`css_name`), so that choosing a colour is always choosing a word: in hex, the
+# first character of a fill (`#`) commits to a code before any of it follows the description, and
+# a greedy policy writes the corpus's commonest code whatever it is asked.
 CSS_NAMES = {
     "red",
     "crimson",
@@ -237,6 +243,81 @@ class Scene:
 # ------------------------------------------------------------------ colours and small helpers
 
 
+def _css_table() -> dict[str, tuple[int, int, int]]:
+    """The CSS colour keywords and their RGB (synonyms included: aqua and cyan, gray and grey)."""
+    from PIL import ImageColor
+
+    return {name: ImageColor.getrgb(name)[:3] for name in ImageColor.colormap}
+
+
+CSS_COLORS = _css_table()
+# Where the CIELAB-nearest CSS name leaves the colour's family, the name a person would pick instead.
+CSS_OVERRIDES = {
+    "#746": "purple",  # plum (the nearest is dimgray)
+    "#432": "saddlebrown",  # dark brown (darkslategray)
+    "#a98": "tan",  # light brown (darkgray)
+    "#334": "dimgray",  # charcoal (darkslategray, a teal)
+}
+
+
+def _lab(rgb) -> tuple[float, float, float]:
+    """sRGB (0-255) to CIELAB (D65)."""
+
+    def lin(v):
+        v /= 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (lin(v) for v in rgb)
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+
+    def f(t):
+        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
+    fx, fy, fz = f(x), f(y), f(z)
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def _css_choices() -> dict[str, tuple[float, float, float]]:
+    """One name per CSS colour, in CIELAB: the lexicon's name where it has one, else the shortest."""
+    by_rgb: dict[tuple[int, int, int], str] = {}
+    for name in sorted(CSS_COLORS, key=lambda n: (n not in CSS_NAMES, len(n), n)):
+        by_rgb.setdefault(CSS_COLORS[name], name)
+    return {name: _lab(rgb) for rgb, name in by_rgb.items()}
+
+
+_CSS_LAB = _css_choices()
+
+
+@functools.lru_cache(maxsize=4096)
+def css_name(c: str) -> str:
+    """The CSS colour name a colour is drawn by (#rgb, #rrggbb, a lexicon or CSS name)."""
+    if c in CSS_NAMES or (c in CSS_COLORS and c not in COLORS):
+        return c
+    c = _full(c)
+    short = _hex3(c)
+    if short in CSS_OVERRIDES:
+        return CSS_OVERRIDES[short]
+    return _nearest_css(short)
+
+
+def _nearest_css(c: str, avoid: set[str] = frozenset()) -> str:
+    c = _full(c)
+    lab = _lab([int(c[i : i + 2], 16) for i in (1, 3, 5)])
+    return min(
+        (n for n in _CSS_LAB if n not in avoid), key=lambda n: sum((a - b) ** 2 for a, b in zip(_CSS_LAB[n], lab))
+    )
+
+
+_HEX_PAINT = re.compile(r'((?:fill|stroke|stop-color)=")(#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?)"')
+
+
+def name_colours(svg: str) -> str:
+    """`svg` with every hex paint written as its CSS name (see `css_name`)."""
+    return _HEX_PAINT.sub(lambda m: f'{m.group(1)}{css_name(m.group(2).lower())}"', svg)
+
+
 def _hex3(c: str) -> str:
     """#rrggbb to the nearest #rgb (fewer tokens; at most 8 per channel off)."""
     c = _full(c)
@@ -254,12 +335,14 @@ def _mix(c: str, amount: float) -> str:
 def _full(c: str) -> str:
     """#rrggbb of #rgb, #rrggbb or a lexicon colour name."""
     if not c.startswith("#"):
-        c = COLORS[c][0]
+        c = COLORS[c][0] if c in COLORS else "#%02x%02x%02x" % CSS_COLORS[c]
     return "#" + "".join(ch * 2 for ch in c[1:]) if len(c) == 4 else c
 
 
 def _shade(c: str, amount: float) -> str:
-    return _hex3(_mix(c, amount))
+    """`c` mixed toward white or black, as a CSS name other than `c`'s own (a shade that shows)."""
+    own = {css_name(c)} | {n for n in CSS_NAMES if _hex3(COLORS[n][0]) == _hex3(c)}  # `c` as it may be drawn
+    return _nearest_css(_mix(c, amount), avoid=own)
 
 
 @dataclass(frozen=True)
@@ -368,7 +451,7 @@ def _backdrop(top: str, bottom: str) -> str:
 
 
 def _svg(*parts: str) -> str:
-    return f'<svg {NS} viewBox="0 0 384 384">' + "".join(p for p in parts if p) + "</svg>"
+    return name_colours(f'<svg {NS} viewBox="0 0 384 384">' + "".join(p for p in parts if p) + "</svg>")
 
 
 def _dots(points, fill: str, width: float) -> str:
@@ -1367,7 +1450,7 @@ def corpus_version() -> str:
 
 
 _GRADIENT_DEFS = re.compile(
-    r'<defs><linearGradient id="(\w+)"[^>]*><stop offset="0" stop-color="(#[0-9a-f]{3,6})"/>'
+    r'<defs><linearGradient id="(\w+)"[^>]*><stop offset="0" stop-color="(#[0-9a-f]{3,6}|[a-z]+)"/>'
     r'<stop offset="1" stop-color="(#[0-9a-f]{3,6}|[a-z]+)"/></linearGradient></defs>'
 )
 
@@ -1381,11 +1464,11 @@ def flatten(svg: str) -> str:
     if not m:
         return svg
     gid, top, bottom = m.groups()
-    if not bottom.startswith("#"):  # a backdrop of a named colour stays that colour, by name
+    if bottom in CSS_NAMES:  # a backdrop of a lexicon colour stays that colour, by its name
         return svg[: m.start()] + svg[m.end() :].replace(f"url(#{gid})", bottom)
     top, bottom = _full(top), _full(bottom)
     mid = "#%02x%02x%02x" % tuple((int(top[i : i + 2], 16) + int(bottom[i : i + 2], 16)) // 2 for i in (1, 3, 5))
-    return svg[: m.start()] + svg[m.end() :].replace(f"url(#{gid})", _hex3(mid))
+    return svg[: m.start()] + svg[m.end() :].replace(f"url(#{gid})", css_name(mid))
 
 
 def generate_scenes(n: int, seed: int = 0, max_tries_per_scene: int = 50, flat: bool = False, split: str | None = None):

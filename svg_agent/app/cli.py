@@ -291,6 +291,7 @@ def cmd_generate(args) -> int:
         "batch_size": args.batch_size,
         "max_new_tokens": args.max_new_tokens,
         "temperature": args.temperature,
+        "guidance": args.guidance,
         "seed": args.seed,
         "ocr_backend": args.ocr,
         "device": args.device,
@@ -567,6 +568,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-budget", type=float, help="seconds per description, everything included (default 60)")
     p.add_argument("--max-new-tokens", type=int, help="token limit per candidate (default 512)")
     p.add_argument("--temperature", type=float, help="sampling temperature (default 1.0)")
+    p.add_argument(
+        "--guidance",
+        type=float,
+        help="description guidance: steer each token toward what the description changes, against the "
+        "same prompt with no description (classifier-free guidance; 1 = off, the default)",
+    )
     p.add_argument("--seed", type=int, help="sampling seed")
     p.add_argument("--ocr", choices=["rapidocr", "tesseract", "none"], help="OCR backend of the reward")
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")

@@ -35,6 +35,7 @@ class GenerateConfig(PolicySettings, RewardSettings):
     max_new_tokens: int = 512
     temperature: float = 1.0
     top_p: float = 0.95
+    guidance: float = 1.0  # description guidance (svg_agent.app.guidance); 1 is plain sampling
     seed: int = 0
     max_bytes: int = 10_000
 
@@ -44,6 +45,9 @@ class GenerateConfig(PolicySettings, RewardSettings):
             raise ConfigError("n and batch_size must be at least 1")
         if self.time_budget <= 0:
             raise ConfigError("time_budget must be positive (seconds per description)")
+        from .guidance import check_scale
+
+        self.guidance = check_scale(self.guidance)
 
 
 def load_generate_config(path: str | None, overrides: dict, adapter: str | None = None) -> GenerateConfig:
@@ -179,6 +183,7 @@ class Generator:
                     max_new_tokens=c.max_new_tokens,
                     temperature=c.temperature,
                     top_p=c.top_p,
+                    guidance=c.guidance,
                     max_time=left - reserve,
                     seed=(c.seed if seed is None else seed) + round_ + _text_seed(description),
                 )[0]

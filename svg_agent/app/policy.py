@@ -288,10 +288,13 @@ class Policy:
         do_sample: bool = True,
         max_time: float | None = None,
         seed: int | None = None,
+        guidance: float = 1.0,
     ) -> list[list[str]]:
         """Completions for each description (`num_return_sequences` each), decoded without special tokens.
 
         `max_time` stops generation at that many seconds; the unfinished text is returned as is.
+        `guidance` above 1 steers each step toward what the description changes
+        (svg_agent.app.guidance); 1 is plain decoding.
         """
         import torch
 
@@ -317,7 +320,16 @@ class Policy:
             kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
         if max_time is not None:
             kwargs["max_time"] = max(0.05, max_time)
-        if self.vocab is not None:
+        processors = list(self._vocab_processor()) if self.vocab is not None else []
+        if guidance != 1.0:
+            from transformers import LogitsProcessorList
+
+            from .guidance import description_guidance
+
+            rows = len(descriptions) * num_return_sequences
+            processors.append(description_guidance(self.model, self.tokenizer, self.format, rows, guidance))
+            kwargs["logits_processor"] = LogitsProcessorList(processors)
+        elif processors:
             kwargs["logits_processor"] = self._vocab_processor()
         t0 = time.perf_counter()
         self.model.eval()
