@@ -257,6 +257,9 @@ CSS_OVERRIDES = {
     "#432": "saddlebrown",  # dark brown (darkslategray)
     "#a98": "tan",  # light brown (darkgray)
     "#334": "dimgray",  # charcoal (darkslategray, a teal)
+    "#112": "midnightblue",  # the night sky, top (black)
+    "#235": "midnightblue",  # the night sky, bottom (darkslategray)
+    "#124": "midnightblue",  # the night sky, flat (black)
 }
 
 
@@ -451,7 +454,8 @@ def _backdrop(top: str, bottom: str) -> str:
 
 
 def _svg(*parts: str) -> str:
-    return name_colours(f'<svg {NS} viewBox="0 0 384 384">' + "".join(p for p in parts if p) + "</svg>")
+    """The drawing as the grammar writes it; `generate_scenes` then names its colours (`name_colours`)."""
+    return f'<svg {NS} viewBox="0 0 384 384">' + "".join(p for p in parts if p) + "</svg>"
 
 
 def _dots(points, fill: str, width: float) -> str:
@@ -1464,11 +1468,11 @@ def flatten(svg: str) -> str:
     if not m:
         return svg
     gid, top, bottom = m.groups()
-    if bottom in CSS_NAMES:  # a backdrop of a lexicon colour stays that colour, by its name
+    if not bottom.startswith("#"):  # a backdrop of a named colour stays that colour, by name
         return svg[: m.start()] + svg[m.end() :].replace(f"url(#{gid})", bottom)
     top, bottom = _full(top), _full(bottom)
     mid = "#%02x%02x%02x" % tuple((int(top[i : i + 2], 16) + int(bottom[i : i + 2], 16)) // 2 for i in (1, 3, 5))
-    return svg[: m.start()] + svg[m.end() :].replace(f"url(#{gid})", css_name(mid))
+    return svg[: m.start()] + svg[m.end() :].replace(f"url(#{gid})", _hex3(mid))
 
 
 def generate_scenes(n: int, seed: int = 0, max_tries_per_scene: int = 50, flat: bool = False, split: str | None = None):
@@ -1497,6 +1501,5 @@ def generate_scenes(n: int, seed: int = 0, max_tries_per_scene: int = 50, flat: 
             raise AssertionError(f"invalid scene SVG for {scene.description!r}: {validate(scene.svg).summary}")
         seen.add(scene.description)
         produced += 1
-        if flat:
-            scene.svg = flatten(scene.svg)
+        scene.svg = name_colours(flatten(scene.svg) if flat else scene.svg)
         yield scene
