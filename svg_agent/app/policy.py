@@ -320,16 +320,19 @@ class Policy:
             kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
         if max_time is not None:
             kwargs["max_time"] = max(0.05, max_time)
-        processors = list(self._vocab_processor()) if self.vocab is not None else []
         if guidance != 1.0:
             from transformers import LogitsProcessorList
 
             from .guidance import description_guidance
 
             rows = len(descriptions) * num_return_sequences
-            processors.append(description_guidance(self.model, self.tokenizer, self.format, rows, guidance))
-            kwargs["logits_processor"] = LogitsProcessorList(processors)
-        elif processors:
+            kwargs["logits_processor"] = LogitsProcessorList(
+                [
+                    *(self._vocab_processor() if self.vocab is not None else []),
+                    description_guidance(self.model, self.tokenizer, self.format, rows, guidance),
+                ]
+            )
+        elif self.vocab is not None:
             kwargs["logits_processor"] = self._vocab_processor()
         t0 = time.perf_counter()
         self.model.eval()
