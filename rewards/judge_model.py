@@ -1,8 +1,9 @@
 """The offline judge's model: a small CNN trained on the defended renders of the procedural corpus.
 
     svg-agent judge train            # trains the default judge once, caches it, reports held-out accuracy
+    svg-agent judge train --bundle   # the same, written to rewards/weights/judge.pt (shipped with the package)
     from rewards.judge_model import load_judge
-    judge = load_judge()             # the cached default, trained on first use
+    judge = load_judge()             # the bundled judge where it is current, else the cached one, trained on first use
 
 Training data: drawings of the corpus (`vectorize/scenes.py`), families in equal shares, half of
 them with flat backdrops (as the CPU recipe trains the policy), each with its colours jittered a
@@ -13,7 +14,9 @@ pictures of nothing. While training, each batch is moved, scaled, flipped and re
 Descriptions of the held-out split (`heldout_scenes`) never appear in training.
 
 The cache key holds the corpus version (a hash of the generator), this file's hash and the
-settings, so a changed corpus trains a new judge.
+settings, so a changed corpus trains a new judge. The package ships the default judge
+(`rewards/weights/judge.pt`, its key in its meta); it is used only while its key is the current
+one, so a changed corpus or judge falls back to the cache (and a test says to bundle it again).
 """
 
 from __future__ import annotations
@@ -457,6 +460,7 @@ def train_judge(config: JudgeConfig | None = None, progress: bool = True, log=pr
         "heldout": acc,
         "heldout_flat": acc_flat,
         "stand_in": "judge (not PaliGemma)",
+        "key": config.key(),
     }
     log(
         f"judge: trained in {time.time() - t0:.0f} s on {len(images)} pictures; held-out accuracy "
@@ -465,8 +469,31 @@ def train_judge(config: JudgeConfig | None = None, progress: bool = True, log=pr
     return judge
 
 
-def default_judge_path(config: JudgeConfig | None = None) -> Path:
+BUNDLED_JUDGE = Path(__file__).parent / "weights" / "judge.pt"
+
+
+def bundled_judge_key(path: Path | None = None) -> str | None:
+    """The cache key the bundled judge was trained under (None: no bundled judge)."""
+    path = path or BUNDLED_JUDGE
+    if not path.exists():
+        return None
+    import torch
+
+    return json.loads(torch.load(path, map_location="cpu", weights_only=True)["meta"]).get("key")
+
+
+def cached_judge_path(config: JudgeConfig | None = None) -> Path:
+    """Where the default judge for this corpus is trained into: the cache."""
     return cache_dir() / "judge" / (config or JudgeConfig()).key() / "judge.pt"
+
+
+def default_judge_path(config: JudgeConfig | None = None) -> Path:
+    """The default judge's file: the cached one where it exists, else the bundled one while it is
+    current (trained under this key), else its place in the cache."""
+    cached = cached_judge_path(config)
+    if not cached.exists() and bundled_judge_key() == (config or JudgeConfig()).key():
+        return BUNDLED_JUDGE
+    return cached
 
 
 def load_judge(

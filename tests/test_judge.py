@@ -264,3 +264,32 @@ def junk_like_random(rng):
             pts = " ".join(f"{rng.randint(0, 384)},{rng.randint(0, 384)}" for _ in range(rng.randint(3, 8)))
             parts.append(f'<polygon points="{pts}" fill="{c}"/>')
     return "".join(parts) + "</svg>"
+
+
+def test_the_bundled_judge_is_the_one_this_corpus_and_code_train():
+    """The package ships the default judge; a corpus or judge change must bundle it again, else
+    every fresh install trains one first (a few minutes)."""
+    from rewards.judge_model import BUNDLED_JUDGE, JudgeConfig, bundled_judge_key
+
+    assert BUNDLED_JUDGE.exists(), "no bundled judge: run `svg-agent judge train --bundle`"
+    assert bundled_judge_key() == JudgeConfig().key(), (
+        "the bundled judge was trained for another corpus or judge: run `svg-agent judge train --bundle`"
+    )
+
+
+def test_a_stale_bundled_judge_is_not_used(tmp_path, monkeypatch):
+    import rewards.judge_model as jm
+
+    monkeypatch.setenv("SVG_AGENT_CACHE", str(tmp_path / "cache"))
+    bundled = tmp_path / "weights" / "judge.pt"
+    monkeypatch.setattr(jm, "BUNDLED_JUDGE", bundled)
+    key = jm.JudgeConfig().key()
+    cached = tmp_path / "cache" / "judge" / key / "judge.pt"
+
+    assert jm.default_judge_path() == cached  # nothing bundled
+    jm.Judge(jm._net(16), 16, {"key": "corpus-other-000000000000"}).save(bundled)
+    assert jm.default_judge_path() == cached  # bundled, but for another corpus
+    jm.Judge(jm._net(16), 16, {"key": key}).save(bundled)
+    assert jm.default_judge_path() == bundled  # bundled and current
+    jm.Judge(jm._net(16), 16, {"key": key}).save(cached)
+    assert jm.default_judge_path() == cached  # one trained here comes first

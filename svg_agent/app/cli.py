@@ -147,15 +147,29 @@ def cmd_judge(args) -> int:
     import json
     from pathlib import Path
 
-    from rewards.judge_model import Judge, accuracy, default_judge_path, heldout_scenes, load_judge, train_judge
+    from rewards.judge_model import (
+        BUNDLED_JUDGE,
+        Judge,
+        JudgeConfig,
+        accuracy,
+        cached_judge_path,
+        default_judge_path,
+        heldout_scenes,
+        load_judge,
+        train_judge,
+    )
 
     if args.action == "train":
-        target = default_judge_path()
         if args.force:
-            train_judge().save(target)
-        judge = load_judge()  # trains it (once, under a lock) when no judge for this corpus is cached
+            train_judge().save(cached_judge_path())
+        judge = load_judge()  # trains it (once, under a lock) when no judge for this corpus is at hand
+        target = default_judge_path()
         if args.path:
             judge.save(Path(args.path) / "judge.pt" if not str(args.path).endswith(".pt") else Path(args.path))
+        if args.bundle:
+            judge.meta["key"] = JudgeConfig().key()  # load_judge() gave the judge trained under this key
+            judge.save(BUNDLED_JUDGE)
+            target = BUNDLED_JUDGE
         report = {"path": str(target), **judge.meta}
     else:
         judge = Judge.load(args.path) if args.path else load_judge(train=False)
@@ -478,6 +492,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--path", help="eval: a saved judge (default: the cached one); train: also save a copy here")
     p.add_argument("--force", action="store_true", help="train again even if a judge for this corpus is cached")
+    p.add_argument(
+        "--bundle",
+        action="store_true",
+        help="train: also write the judge to rewards/weights/judge.pt, the one the package ships",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_judge)
 
