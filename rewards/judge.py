@@ -1,7 +1,7 @@
 """STAND-IN for the VQA model: a small judge that answers multiple-choice questions about a picture.
 
     from rewards.judge import load_judge, judge_questions
-    judge = load_judge()                       # trained on first use, then cached (a few minutes on 2 cores)
+    judge = load_judge()                       # the bundled judge (rewards/weights/judge.pt) while current, else trained once and cached
     qs = judge_questions("a lighthouse overlooking the ocean")
     judge.score(defended_image, qs)            # mean P(correct answer), as the metric computes VQA
 
