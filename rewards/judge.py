@@ -193,6 +193,7 @@ class Route:
     slot: str
     values: tuple[str | None, ...]
     about: str | None = None
+    subject: str | None = None  # colour and count questions: the object value they ask about
 
     @property
     def kind(self) -> str:
@@ -207,6 +208,7 @@ def route(question: str, choices) -> Route | None:
     """Map a question to what the judge predicts, or None when it cannot answer it."""
     q = question.lower().strip()
     choices = [str(c) for c in choices]
+    subject = None
     if _yes_no(choices):
         values = tuple(c.strip().lower() for c in choices)
         if re.search(r"\bmoon\b", q):
@@ -233,6 +235,8 @@ def route(question: str, choices) -> Route | None:
         slots = ["time"]
     elif "how many" in q:
         slots = ["count"]
+        m = re.search(r"how many ([a-z-]+)", q)
+        subject = value_of("object", m.group(1)) if m else None
     elif "colo" in q:
         m = re.search(r"colou?rs? (?:is|are) the ([a-z -]+?)\?", q)
         noun = m.group(1).split()[-1] if m else ""
@@ -242,6 +246,7 @@ def route(question: str, choices) -> Route | None:
             return None  # the colour of the sky or the ground: not something the judge was taught
         else:
             slots = ["color"]
+            subject = value_of("object", noun) if noun else None
     elif re.search(r"below the sky|setting|landscape|terrain|scenery|environment|where\b", q):
         slots = ["terrain"]
     else:
@@ -249,7 +254,7 @@ def route(question: str, choices) -> Route | None:
     for slot in slots:
         values = tuple(value_of(slot, c) for c in choices)
         if all(values) and len(set(values)) == len(values):
-            return Route(slot, values)
+            return Route(slot, values, subject=subject)
     return None
 
 
@@ -382,8 +387,22 @@ class JudgeAnswers:
         return out
 
 
-def answer(slot_probs: dict[str, np.ndarray], questions) -> JudgeAnswers:
-    """Answer ground-truth questions ({question, choices, answer}) from one picture's slot probabilities."""
+def object_belief(slot_probs: dict[str, np.ndarray], value: str) -> float:
+    """How far the judge believes `value` is the object shown: its probability against the
+    likeliest other object (0.5 for a uniform "don't know")."""
+    names = ATTRIBUTE_SLOTS["object"]
+    p = np.asarray(slot_probs["object"], np.float64)
+    i = names.index(value)
+    return float(p[i] / (p[i] + np.delete(p, i).max() + 1e-12))
+
+
+def answer(slot_probs: dict[str, np.ndarray], questions, object_gate: bool = False) -> JudgeAnswers:
+    """Answer ground-truth questions ({question, choices, answer}) from one picture's slot probabilities.
+
+    With `object_gate`, a question about a named object's colour or count ("What color are the
+    circles?") is answered as P(correct) where the judge believes that object is shown and as
+    chance where it does not, mixed by `object_belief` mapped from [0.5, 1] onto [0, 1]: the colour
+    of a shirt is no answer about circles, and a picture it cannot read earns chance."""
     res = JudgeAnswers([], [], [])
     for q in questions or []:
         choices = [str(c) for c in q["choices"]]
@@ -392,7 +411,11 @@ def answer(slot_probs: dict[str, np.ndarray], questions) -> JudgeAnswers:
             res.skipped += 1
             continue
         p = choice_probs(slot_probs, r)
-        res.p_correct.append(float(p[choices.index(str(q["answer"]))]))
+        pc = float(p[choices.index(str(q["answer"]))])
+        if object_gate and r.subject is not None:
+            w = max(0.0, 2.0 * object_belief(slot_probs, r.subject) - 1.0)
+            pc = w * pc + (1.0 - w) / len(choices)
+        res.p_correct.append(pc)
         res.n_choices.append(len(choices))
         res.kinds.append(r.kind)
     return res

@@ -47,6 +47,10 @@ class ScorerConfig:
         judge: where no VQA model is configured, the offline judge that answers the questions
             (a stand-in): "auto" (the cached default, trained on first use), a saved judge's path,
             or None for the older pixel stand-in (`standin_faithfulness`).
+        judge_object_gate: the judge's answers to questions about a named object's colour or
+            count ("What color are the circles?") count only as far as it believes that object is
+            there, so a shirt in the named colours is no answer about circles
+            (`rewards.judge.answer`); off by default.
         validity: "extracted": the first SVG the model wrote must validate as written (chat text
             around it aside); it is rendered as written, like the competition, and an invalid one
             scores 0. "sanitized": score the sanitized SVG and only log the raw validity.
@@ -60,6 +64,7 @@ class ScorerConfig:
     vqa: str | None = None
     vqa_4bit: bool = False
     judge: str | None = "auto"
+    judge_object_gate: bool = False
     validity: str = "extracted"
     size: SizeConfig = field(default_factory=SizeConfig)
     render_timeout: float = 10.0
@@ -113,6 +118,7 @@ def scorer_config(settings, **overrides) -> ScorerConfig:
         vqa=r.vqa,
         vqa_4bit=r.vqa_4bit,
         judge=r.judge,
+        judge_object_gate=r.judge_object_gate,
         **overrides,
     )
 
@@ -223,10 +229,12 @@ class Scorer:
         ok = [(i, r) for i, r in zip(todo, renders) if r.ok]
         answers = {}
         if ok and self.judge is not None:
-            from .judge import answerable, judge_questions
+            from .judge import answer, answerable, judge_questions
 
             asked = [answerable(questions[i]) or judge_questions(records[i].description) for i, _ in ok]
-            answers = dict(zip([i for i, _ in ok], self.judge.answers([r.defended for _, r in ok], asked)))
+            probs = self.judge.predict([r.defended for _, r in ok])
+            gate = self.config.judge_object_gate
+            answers = {i: answer(p, q, object_gate=gate) for (i, _), p, q in zip(ok, probs, asked)}
         for i, render in zip(todo, renders):
             rec = records[i]
             if not render.ok:

@@ -111,6 +111,11 @@ class RewardSettings(Settings):
         "(cached, trained on first use), a saved judge, or none (the pixel stand-in)",
         default="auto",
     )
+    judge_object_gate: bool = setting(
+        "the judge's answer to a question about a named object's colour or count counts only as "
+        "far as it believes that object is there (else it is a don't-know)",
+        default=False,
+    )
 
 
 @dataclass
