@@ -385,13 +385,15 @@ def section_eval(
     seeds: list[int] | None = None,
     adapters: dict[str, Path] | None = None,
     guidance: list[float] | None = None,
+    loop_guards: list[bool] | None = None,
 ) -> dict:
     """Each system samples every held-out description once per sampling seed (the same seeds for
     every system, so two systems are compared pair by pair); per group of descriptions: reward,
     the judge's terms, named colours present, raw validity, bytes; and each system's paired
     difference from `sft`, per seed and in all. With `guidance` scales other than 1, each adapter
     also samples under description guidance (system `NAME@guidanceG`), paired against itself
-    unguided in `paired_vs_unguided`."""
+    unguided in `paired_vs_unguided`. With `loop_guards` [False, True], each also samples under the
+    loop guard (svg_agent.app.loopguard; system `NAME+loopguard`), paired in `paired_vs_no_loop_guard`."""
     from rewards.scorer import Scorer, ScorerConfig
     from svg_agent.app.demo import contact_sheet, handmade_examples
     from svg_agent.render import render_safe
@@ -407,9 +409,10 @@ def section_eval(
     images, rewards_by = {}, {}
     for plain, adapter in _systems(run, systems, adapters):
         policy = _load(cfg, adapter)
-        for scale in guidance or [1.0]:
-            name = plain if scale == 1 else f"{plain}@guidance{scale:g}"
+        for scale, guard in [(g, lg) for g in guidance or [1.0] for lg in loop_guards or [False]]:
+            name = (plain if scale == 1 else f"{plain}@guidance{scale:g}") + ("+loopguard" if guard else "")
             t = time.perf_counter()
+            bans = 0
             rows = []  # (seed, description, record, completion, cleaned, present)
             for seed in seeds:
                 comps = []
@@ -423,8 +426,10 @@ def section_eval(
                             top_p=0.95,
                             seed=seed,
                             guidance=scale,
+                            loop_guard=guard,
                         )
                     ]
+                    bans += policy.last_loop_bans
                 texts = [policy.format.to_svg(c) for c in comps]
                 recs = scorer.score(texts, descs)
                 cleaned = [sanitize(x) for x in texts]
@@ -441,6 +446,8 @@ def section_eval(
                 "seconds_generating": rnd(secs, 1),
                 "output_vocab": len(policy.vocab) if policy.vocab else None,
                 "guidance": scale,
+                "loop_guard": guard,
+                "loop_guard_bans": bans,
             }
             for group, members in groups.items():
                 g = [row for row in rows if row[1] in members]
@@ -478,7 +485,14 @@ def section_eval(
         out["paired_vs_sft"] = {
             name: paired(rewards_by["sft"], r, groups) for name, r in rewards_by.items() if name != "sft"
         }
-    guided = {name: name.split("@guidance")[0] for name in rewards_by if "@guidance" in name}
+    guarded = {name: name.removesuffix("+loopguard") for name in rewards_by if name.endswith("+loopguard")}
+    if guarded:
+        out["paired_vs_no_loop_guard"] = {
+            name: paired(rewards_by[plain], rewards_by[name], groups)
+            for name, plain in guarded.items()
+            if plain in rewards_by
+        }
+    guided = {name: name.split("@guidance")[0] for name in rewards_by if "@guidance" in name and "+" not in name}
     if guided:
         out["paired_vs_unguided"] = {
             name: paired(rewards_by[plain], rewards_by[name], groups)
@@ -587,6 +601,11 @@ def main() -> int:
         help="description guidance scales of the eval section, comma-separated (1 = plain sampling); "
         "each system samples at each, paired against itself at 1",
     )
+    ap.add_argument(
+        "--eval-loop-guard",
+        default="off",
+        help="the loop guard in the eval section: off, on, or off,on (each system both ways, paired)",
+    )
     ap.add_argument("--reliance-n", type=int, default=24, help="held-out drawings of the reliance section")
     ap.add_argument("--tmp", default="/tmp/bench_policy")
     ap.add_argument("--speed-sft-steps", type=int, default=5, help="timed SFT steps per variant (speed section)")
@@ -644,6 +663,7 @@ def main() -> int:
             [int(x) for x in args.eval_seeds.split(",")] if args.eval_seeds else None,
             extra,
             [float(x) for x in args.eval_guidance.split(",")],
+            [{"off": False, "on": True}[x] for x in args.eval_loop_guard.split(",")],
         )
         print(
             "eval",

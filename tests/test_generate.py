@@ -171,3 +171,28 @@ def test_all_recipes_parse():
     for path in (ROOT / "configs" / "accelerate").glob("*.yaml"):
         data = yaml.safe_load(path.read_text())
         assert data["distributed_type"] in ("MULTI_CPU", "MULTI_GPU", "DEEPSPEED") and data["num_processes"] >= 2
+
+
+def test_loop_guard_is_on_by_default_and_off_from_the_cli(monkeypatch):
+    from svg_agent.app import cli
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake(path, overrides, adapter=None):
+        seen.update(overrides)
+        raise Stop
+
+    monkeypatch.setattr("svg_agent.app.generate.load_generate_config", fake)
+    for argv, expected in (
+        (["generate", "a red circle"], None),
+        (["generate", "a red circle", "--no-loop-guard"], False),
+    ):
+        seen.clear()
+        args = cli.build_parser().parse_args(argv)
+        with pytest.raises(Stop):
+            args.func(args)
+        assert seen["loop_guard"] is expected
+    assert load_generate_config(str(ROOT / "configs/train/tiny-cpu.yaml"), {}).loop_guard is True

@@ -306,6 +306,7 @@ def cmd_generate(args) -> int:
         "max_new_tokens": args.max_new_tokens,
         "temperature": args.temperature,
         "guidance": args.guidance,
+        "loop_guard": args.loop_guard,
         "seed": args.seed,
         "ocr_backend": args.ocr,
         "device": args.device,
@@ -592,6 +593,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="description guidance: steer each token toward what the description changes, against the "
         "same prompt with no description (classifier-free guidance; 1 = off, the default)",
+    )
+    p.add_argument(
+        "--no-loop-guard",
+        dest="loop_guard",
+        action="store_const",
+        const=False,
+        help="sample without the loop guard (which bans the token that would continue an exact loop)",
     )
     p.add_argument("--seed", type=int, help="sampling seed")
     p.add_argument("--ocr", choices=["rapidocr", "tesseract", "none"], help="OCR backend of the reward")

@@ -36,6 +36,7 @@ class GenerateConfig(PolicySettings, RewardSettings):
     temperature: float = 1.0
     top_p: float = 0.95
     guidance: float = 1.0  # description guidance (svg_agent.app.guidance); 1 is plain sampling
+    loop_guard: bool = True  # ban the continuation of exact loops (svg_agent.app.loopguard)
     seed: int = 0
     max_bytes: int = 10_000
 
@@ -184,6 +185,7 @@ class Generator:
                     temperature=c.temperature,
                     top_p=c.top_p,
                     guidance=c.guidance,
+                    loop_guard=c.loop_guard,
                     max_time=left - reserve,
                     seed=(c.seed if seed is None else seed) + round_ + _text_seed(description),
                 )[0]

@@ -277,6 +277,7 @@ class Policy:
         self.vocab = vocab  # token ids the policy may write (svg_agent.app.vocab); None: any
         self.last_tokens = 0  # new tokens in the last sample() call, summed over sequences
         self.last_seconds = 0.0
+        self.last_loop_bans = 0  # tokens the loop guard banned in the last sample() call
 
     def sample(
         self,
@@ -289,12 +290,14 @@ class Policy:
         max_time: float | None = None,
         seed: int | None = None,
         guidance: float = 1.0,
+        loop_guard: bool = False,
     ) -> list[list[str]]:
         """Completions for each description (`num_return_sequences` each), decoded without special tokens.
 
         `max_time` stops generation at that many seconds; the unfinished text is returned as is.
         `guidance` above 1 steers each step toward what the description changes
-        (svg_agent.app.guidance); 1 is plain decoding.
+        (svg_agent.app.guidance); 1 is plain decoding. `loop_guard` bans the token that would continue
+        an exact loop (svg_agent.app.loopguard); `self.last_loop_bans` counts the tokens it banned.
         """
         import torch
 
@@ -320,25 +323,28 @@ class Policy:
             kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
         if max_time is not None:
             kwargs["max_time"] = max(0.05, max_time)
+        processors = list(self._vocab_processor()) if self.vocab is not None else []
         if guidance != 1.0:
-            from transformers import LogitsProcessorList
-
             from .guidance import description_guidance
 
             rows = len(descriptions) * num_return_sequences
-            kwargs["logits_processor"] = LogitsProcessorList(
-                [
-                    *(self._vocab_processor() if self.vocab is not None else []),
-                    description_guidance(self.model, self.tokenizer, self.format, rows, guidance),
-                ]
-            )
-        elif self.vocab is not None:
-            kwargs["logits_processor"] = self._vocab_processor()
+            processors.append(description_guidance(self.model, self.tokenizer, self.format, rows, guidance))
+        guard = None
+        if loop_guard:
+            from .loopguard import loop_guard as make_guard
+
+            guard = make_guard()
+            processors.append(guard)
+        if processors:
+            from transformers import LogitsProcessorList
+
+            kwargs["logits_processor"] = LogitsProcessorList(processors)
         t0 = time.perf_counter()
         self.model.eval()
         with torch.no_grad():
             out = self.model.generate(**enc, **kwargs)
         self.last_seconds = time.perf_counter() - t0
+        self.last_loop_bans = guard.bans if guard is not None else 0
         new = out[:, enc["input_ids"].shape[1] :]
         pad = self.tokenizer.pad_token_id
         self.last_tokens = int((new != pad).sum()) if pad is not None else int(new.numel())

@@ -623,6 +623,7 @@ def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer, vocab=None) ->
             temperature=cfg.sample_temperature,
             top_p=0.95,
             seed=cfg.seed,
+            loop_guard=True,
         )
     finally:
         model.train(was_training)

@@ -1,0 +1,124 @@
+"""The loop guard: it bans the continuation of an exact loop once the loop is longer than any
+stretch the corpus repeats, never touches a corpus drawing (teacher-forced), and works inside
+generate() and Policy.sample."""
+
+import pytest
+
+pytest.importorskip("torch")
+from svg_agent._torchvision import ensure_torchvision  # noqa: E402
+
+ensure_torchvision()
+pytest.importorskip("transformers")
+
+import torch  # noqa: E402
+
+from svg_agent.app.loopguard import MAX_PERIOD, WINDOW, banned_continuations, loop_guard  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def policy(tmp_path_factory):
+    from svg_agent.app.policy import PolicySpec, load_policy
+    from svg_agent.app.tiny import build_tiny_policy
+
+    folder = build_tiny_policy(tmp_path_factory.mktemp("tiny") / "model")
+    return load_policy(PolicySpec(model=str(folder), prompt_format="base", device="cpu"))
+
+
+def _loop(prefix: list[int], period: list[int], length: int) -> torch.Tensor:
+    tail = (period * (length // len(period) + 1))[:length]
+    return torch.tensor([prefix + tail])
+
+
+@pytest.mark.parametrize("period", [[7], [3, 4], [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]])
+def test_bans_the_continuation_only_past_the_window(period):
+    p = len(period)
+    prefix = [100, 101, 102, 103]
+    short = _loop(prefix, period, WINDOW + p - 1)  # one match short of the window
+    rows, _ = banned_continuations(short)
+    assert rows.numel() == 0
+    long = _loop(prefix, period, WINDOW + p)
+    rows, tokens = banned_continuations(long)
+    assert rows.tolist() == [0]
+    assert tokens.tolist()[0] == long[0, -p].item()  # the token that would continue the loop
+    scores = torch.zeros(1, 200)
+    out = loop_guard()(long, scores)
+    assert out[0, long[0, -p]] == float("-inf") and torch.isfinite(out[0]).sum() == 199
+
+
+def test_rows_are_judged_apart():
+    loop = _loop([1, 2], [3, 4], WINDOW + 2)[0]
+    other = torch.arange(10, 10 + loop.numel())
+    rows, tokens = banned_continuations(torch.stack([other, loop]))
+    assert rows.tolist() == [1] and tokens.tolist() == [loop[-2].item()]
+
+
+def test_never_touches_a_corpus_drawing():
+    """Teacher-forced over corpus drawings as characters (finer than any tokenizer's pieces, so the
+    longest exact runs): no prefix gets the drawing's own next character banned."""
+    from vectorize.scenes import generate_scenes
+
+    checked = 0
+    for flat in (True, False):
+        for scene in generate_scenes(40, seed=3, flat=flat):
+            ids = torch.tensor([[ord(c) for c in scene.svg]])
+            for k in range(WINDOW + 1, ids.shape[1]):
+                rows, tokens = banned_continuations(ids[:, :k])
+                assert ids[0, k].item() not in tokens.tolist(), scene.svg
+                checked += 1
+    assert checked > 10_000
+
+
+def test_breaks_a_forced_loop_inside_generate(policy):
+    """A processor that makes "A B A B ..." the greedy choice (C second best): with the guard after
+    it the output leaves the loop once it is WINDOW long, without it the loop runs to the limit."""
+    from transformers import LogitsProcessor, LogitsProcessorList
+
+    a, b, c = 40, 41, 42
+
+    class Alternate(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            out = torch.zeros_like(scores)
+            last = input_ids[:, -1]
+            out[:, c] = 5.0
+            out[:, a] = torch.where(last == a, 0.0, 10.0)
+            out[:, b] = torch.where(last == a, 10.0, 0.0)
+            return out
+
+    enc = policy.tokenizer(["Description: x\nSVG:\n"], return_tensors="pt")
+    n = WINDOW + 40
+
+    def run(processors):
+        out = policy.model.generate(
+            **enc, max_new_tokens=n, min_new_tokens=n, do_sample=False, logits_processor=LogitsProcessorList(processors)
+        )
+        return out[0, enc["input_ids"].shape[1] :].tolist()
+
+    plain = run([Alternate()])
+    assert set(plain) == {a, b}
+    guard = loop_guard()
+    guarded = run([Alternate(), guard])
+    assert c in guarded and guard.bans > 0
+    longest = max(max((sum(1 for _ in g) for g in _runs(guarded, p)), default=0) for p in range(1, MAX_PERIOD + 1))
+    assert longest <= WINDOW
+
+
+def _runs(ids: list[int], p: int):
+    """Runs of consecutive positions k with ids[k] == ids[k - p]."""
+    run = []
+    for k in range(p, len(ids)):
+        if ids[k] == ids[k - p]:
+            run.append(k)
+        elif run:
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+def test_policy_sample_reports_bans(policy):
+    # shorter than the window: the guard cannot act, so the greedy text is the same with and without it
+    plain = policy.sample(["a red circle"], max_new_tokens=WINDOW - 1, do_sample=False)
+    guarded = policy.sample(["a red circle"], max_new_tokens=WINDOW - 1, do_sample=False, loop_guard=True)
+    assert guarded == plain and policy.last_loop_bans == 0
+    policy.sample(["a red circle"], max_new_tokens=WINDOW + 60, do_sample=False, loop_guard=True)
+    assert isinstance(policy.last_loop_bans, int) and policy.last_loop_bans >= 0
