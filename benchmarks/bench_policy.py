@@ -506,6 +506,12 @@ def section_eval(
     return out
 
 
+def _on_off_list(text: str) -> str:
+    if not text or any(x not in ("off", "on") for x in text.split(",")):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected off, on or off,on")
+    return text
+
+
 def paired(base: dict, other: dict, groups: dict) -> dict:
     """`other` minus `base` on the same (seed, description) pairs where both rewards are known:
     the mean difference per group, per seed, and the spread (sample standard deviation) of the per-seed means."""
@@ -604,6 +610,7 @@ def main() -> int:
     ap.add_argument(
         "--eval-loop-guard",
         default="off",
+        type=_on_off_list,
         help="the loop guard in the eval section: off, on, or off,on (each system both ways, paired)",
     )
     ap.add_argument("--reliance-n", type=int, default=24, help="held-out drawings of the reliance section")
@@ -663,7 +670,7 @@ def main() -> int:
             [int(x) for x in args.eval_seeds.split(",")] if args.eval_seeds else None,
             extra,
             [float(x) for x in args.eval_guidance.split(",")],
-            [{"off": False, "on": True}[x] for x in args.eval_loop_guard.split(",")],
+            [x == "on" for x in args.eval_loop_guard.split(",")],
         )
         print(
             "eval",

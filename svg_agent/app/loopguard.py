@@ -21,20 +21,25 @@ MAX_PERIOD = 16
 WINDOW = 48
 
 
-def banned_continuations(input_ids, max_period: int = MAX_PERIOD, window: int = WINDOW):
-    """(rows, tokens) to ban: for each row whose tail is periodic, the token that continues the period.
+def banned_continuations(input_ids, max_period: int = MAX_PERIOD, window: int = WINDOW, skip_tokens=()):
+    """(rows, tokens) to ban, each pair once: for each row whose tail is periodic, the token that
+    continues the period.
 
     `input_ids` is a (batch, length) tensor. Row r's tail is periodic with period p when
-    input_ids[r, -window:] equals input_ids[r, -window - p : -p].
+    input_ids[r, -window:] equals input_ids[r, -window - p : -p]. Rows whose last token is in
+    `skip_tokens` (padding, EOS: a finished row) are left alone.
     """
     import torch
 
     rows, tokens = [], []
     length = input_ids.shape[1]
+    live = torch.ones(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+    for t in skip_tokens:
+        live &= input_ids[:, -1] != t
     for p in range(1, max_period + 1):
         if length < window + p:
             break
-        periodic = (input_ids[:, -window:] == input_ids[:, -window - p : -p]).all(dim=1)
+        periodic = (input_ids[:, -window:] == input_ids[:, -window - p : -p]).all(dim=1) & live
         if periodic.any():
             r = periodic.nonzero(as_tuple=True)[0]
             rows.append(r)
@@ -42,22 +47,26 @@ def banned_continuations(input_ids, max_period: int = MAX_PERIOD, window: int = 
     if not rows:
         empty = torch.empty(0, dtype=torch.long, device=input_ids.device)
         return empty, empty
-    return torch.cat(rows), torch.cat(tokens)
+    # a loop of period p is also periodic at 2p, 3p, ...: the same (row, token) found again
+    pairs = torch.unique(torch.stack([torch.cat(rows), torch.cat(tokens)], dim=1), dim=0)
+    return pairs[:, 0], pairs[:, 1]
 
 
-def loop_guard(max_period: int = MAX_PERIOD, window: int = WINDOW):
-    """A logits processor that bans the continuation of an exact loop (see the module docstring)."""
+def loop_guard(max_period: int = MAX_PERIOD, window: int = WINDOW, skip_tokens=()):
+    """A logits processor that bans the continuation of an exact loop (see the module docstring);
+    rows that end in one of `skip_tokens` (the pad and EOS ids: finished rows) are left alone."""
     from transformers import LogitsProcessor
 
     if max_period < 1 or window < 1:
         raise ValueError("max_period and window must be at least 1")
+    skip = tuple(int(t) for t in skip_tokens if t is not None)
 
     class LoopGuard(LogitsProcessor):
         def __init__(self):
             self.bans = 0  # tokens banned so far, for reports
 
         def __call__(self, input_ids, scores):
-            rows, tokens = banned_continuations(input_ids, max_period, window)
+            rows, tokens = banned_continuations(input_ids, max_period, window, skip)
             if rows.numel():
                 scores = scores.clone()
                 scores[rows, tokens] = float("-inf")

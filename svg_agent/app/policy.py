@@ -333,7 +333,8 @@ class Policy:
         if loop_guard:
             from .loopguard import loop_guard as make_guard
 
-            guard = make_guard()
+            eos = self.tokenizer.eos_token_id
+            guard = make_guard(skip_tokens=[self.tokenizer.pad_token_id, *(eos if isinstance(eos, list) else [eos])])
             processors.append(guard)
         if processors:
             from transformers import LogitsProcessorList
