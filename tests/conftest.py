@@ -16,6 +16,16 @@ def pool():
         yield p
 
 
+@pytest.fixture(scope="session")
+def tiny_policy(tmp_path_factory):
+    """The tiny random Gemma 3 (svg_agent.app.tiny) loaded as a Policy, base prompt format, on CPU."""
+    from svg_agent.app.policy import PolicySpec, load_policy
+    from svg_agent.app.tiny import build_tiny_policy
+
+    folder = build_tiny_policy(tmp_path_factory.mktemp("tiny") / "model")
+    return load_policy(PolicySpec(model=str(folder), prompt_format="base", device="cpu"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def judge():
     """The default offline judge, trained once into the cache (a few minutes on a fresh machine);

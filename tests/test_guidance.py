@@ -13,16 +13,12 @@ pytest.importorskip("transformers")
 import torch  # noqa: E402
 
 from svg_agent.app.guidance import check_scale, description_guidance  # noqa: E402
-from svg_agent.app.policy import PolicySpec, load_policy  # noqa: E402
 from svg_agent.errors import ConfigError  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def policy(tmp_path_factory):
-    from svg_agent.app.tiny import build_tiny_policy
-
-    folder = build_tiny_policy(tmp_path_factory.mktemp("tiny") / "model")
-    return load_policy(PolicySpec(model=str(folder), prompt_format="base", device="cpu"))
+def policy(tiny_policy):
+    return tiny_policy
 
 
 def _logp(policy, text_ids):

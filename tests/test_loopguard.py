@@ -16,12 +16,8 @@ from svg_agent.app.loopguard import MAX_PERIOD, WINDOW, banned_continuations, lo
 
 
 @pytest.fixture(scope="module")
-def policy(tmp_path_factory):
-    from svg_agent.app.policy import PolicySpec, load_policy
-    from svg_agent.app.tiny import build_tiny_policy
-
-    folder = build_tiny_policy(tmp_path_factory.mktemp("tiny") / "model")
-    return load_policy(PolicySpec(model=str(folder), prompt_format="base", device="cpu"))
+def policy(tiny_policy):
+    return tiny_policy
 
 
 def _loop(prefix: list[int], period: list[int], length: int) -> torch.Tensor:
