@@ -386,6 +386,7 @@ def section_eval(
     adapters: dict[str, Path] | None = None,
     guidance: list[float] | None = None,
     loop_guards: list[bool] | None = None,
+    close_guards: list[bool] | None = None,
 ) -> dict:
     """Each system samples every held-out description once per sampling seed (the same seeds for
     every system, so two systems are compared pair by pair); per group of descriptions: reward,
@@ -393,7 +394,8 @@ def section_eval(
     difference from `sft`, per seed and in all. With `guidance` scales other than 1, each adapter
     also samples under description guidance (system `NAME@guidanceG`), paired against itself
     unguided in `paired_vs_unguided`. With `loop_guards` [False, True], each also samples under the
-    loop guard (svg_agent.app.loopguard; system `NAME+loopguard`), paired in `paired_vs_no_loop_guard`."""
+    loop guard (svg_agent.app.loopguard; system `NAME+loopguard`), paired in `paired_vs_no_loop_guard`;
+    likewise `close_guards` for the close guard (svg_agent.app.closeguard; `+closeguard`, `paired_vs_no_close_guard`)."""
     from rewards.scorer import Scorer, ScorerConfig
     from svg_agent.app.demo import contact_sheet, handmade_examples
     from svg_agent.render import render_safe
@@ -409,10 +411,15 @@ def section_eval(
     images, rewards_by = {}, {}
     for plain, adapter in _systems(run, systems, adapters):
         policy = _load(cfg, adapter)
-        for scale, guard in [(g, lg) for g in guidance or [1.0] for lg in loop_guards or [False]]:
+        variants = [
+            (g, lg, cg) for g in guidance or [1.0] for lg in loop_guards or [False] for cg in close_guards or [False]
+        ]
+        for scale, guard, closer in variants:
             name = (plain if scale == 1 else f"{plain}@guidance{scale:g}") + ("+loopguard" if guard else "")
+            name += "+closeguard" if closer else ""
             t = time.perf_counter()
             bans = 0
+            closes = {"budget": 0, "repeat": 0}
             rows = []  # (seed, description, record, completion, cleaned, present)
             for seed in seeds:
                 comps = []
@@ -427,9 +434,12 @@ def section_eval(
                             seed=seed,
                             guidance=scale,
                             loop_guard=guard,
+                            close_guard=closer,
                         )
                     ]
                     bans += policy.last_loop_bans
+                    for k, v in policy.last_closes.items():
+                        closes[k] += v
                 texts = [policy.format.to_svg(c) for c in comps]
                 recs = scorer.score(texts, descs)
                 cleaned = [sanitize(x) for x in texts]
@@ -448,6 +458,8 @@ def section_eval(
                 "guidance": scale,
                 "loop_guard": guard,
                 "loop_guard_bans": bans,
+                "close_guard": closer,
+                "close_guard_closes": closes,
             }
             for group, members in groups.items():
                 g = [row for row in rows if row[1] in members]
@@ -460,6 +472,8 @@ def section_eval(
                     "object_questions": len(objects),
                     "object_recognised": rnd(sum(o >= 0.5 for o in objects) / len(objects)) if objects else None,
                     "raw_validity": rnd(sum(r.raw_valid for _, _, r, *_ in g) / len(g)),
+                    # raw-invalid texts that never close the root: the token limit cut them off
+                    "cut_off": rnd(sum(not r.raw_valid and "</svg>" not in c for _, _, r, c, *_ in g) / len(g)),
                     "fallback_rate": rnd(sum(x.fallback for *_, x, _ in g) / len(g)),
                     "bytes": rnd(sum(len(policy.format.to_svg(c).encode()) for _, _, _, c, _, _ in g) / len(g), 1),
                 }
@@ -476,6 +490,7 @@ def section_eval(
                     "raw_valid": r.raw_valid,
                     "named_colours_present": p,
                     "completion": c[:300],
+                    "completion_end": c[-200:],
                 }
                 for s, d, r, c, _, p in rows
             ]
@@ -490,6 +505,13 @@ def section_eval(
         out["paired_vs_no_loop_guard"] = {
             name: paired(rewards_by[plain], rewards_by[name], groups)
             for name, plain in guarded.items()
+            if plain in rewards_by
+        }
+    closed = {name: name.removesuffix("+closeguard") for name in rewards_by if name.endswith("+closeguard")}
+    if closed:
+        out["paired_vs_no_close_guard"] = {
+            name: paired(rewards_by[plain], rewards_by[name], groups)
+            for name, plain in closed.items()
             if plain in rewards_by
         }
     guided = {name: name.split("@guidance")[0] for name in rewards_by if "@guidance" in name and "+" not in name}
@@ -613,6 +635,12 @@ def main() -> int:
         type=_on_off_list,
         help="the loop guard in the eval section: off, on, or off,on (each system both ways, paired)",
     )
+    ap.add_argument(
+        "--eval-close-guard",
+        default="off",
+        type=_on_off_list,
+        help="the close guard in the eval section: off, on, or off,on (each system both ways, paired)",
+    )
     ap.add_argument("--reliance-n", type=int, default=24, help="held-out drawings of the reliance section")
     ap.add_argument("--tmp", default="/tmp/bench_policy")
     ap.add_argument("--speed-sft-steps", type=int, default=5, help="timed SFT steps per variant (speed section)")
@@ -671,6 +699,7 @@ def main() -> int:
             extra,
             [float(x) for x in args.eval_guidance.split(",")],
             [x == "on" for x in args.eval_loop_guard.split(",")],
+            [x == "on" for x in args.eval_close_guard.split(",")],
         )
         print(
             "eval",

@@ -173,7 +173,7 @@ def test_all_recipes_parse():
         assert data["distributed_type"] in ("MULTI_CPU", "MULTI_GPU", "DEEPSPEED") and data["num_processes"] >= 2
 
 
-def test_loop_guard_is_on_by_default_and_off_from_the_cli(monkeypatch):
+def test_loop_and_close_guards_are_on_by_default_and_off_from_the_cli(monkeypatch):
     from svg_agent.app import cli
 
     seen = {}
@@ -186,13 +186,16 @@ def test_loop_guard_is_on_by_default_and_off_from_the_cli(monkeypatch):
         raise Stop
 
     monkeypatch.setattr("svg_agent.app.generate.load_generate_config", fake)
-    for argv, expected in (
-        (["generate", "a red circle"], None),
-        (["generate", "a red circle", "--no-loop-guard"], False),
+    for argv, loop, close in (
+        (["generate", "a red circle"], None, None),
+        (["generate", "a red circle", "--no-loop-guard"], False, None),
+        (["generate", "a red circle", "--no-close-guard"], None, False),
     ):
         seen.clear()
         args = cli.build_parser().parse_args(argv)
         with pytest.raises(Stop):
             args.func(args)
-        assert seen["loop_guard"] is expected
-    assert load_generate_config(str(ROOT / "configs/train/tiny-cpu.yaml"), {}).loop_guard is True
+        assert seen["loop_guard"] is loop and seen["close_guard"] is close
+    config = load_generate_config(str(ROOT / "configs/train/tiny-cpu.yaml"), {})
+    assert config.loop_guard is True and config.close_guard is True
+    assert load_generate_config(str(ROOT / "configs/train/tiny-cpu.yaml"), {"close_guard": False}).close_guard is False

@@ -307,6 +307,7 @@ def cmd_generate(args) -> int:
         "temperature": args.temperature,
         "guidance": args.guidance,
         "loop_guard": args.loop_guard,
+        "close_guard": args.close_guard,
         "seed": args.seed,
         "ocr_backend": args.ocr,
         "device": args.device,
@@ -600,6 +601,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_const",
         const=False,
         help="sample without the loop guard (which bans the token that would continue an exact loop)",
+    )
+    p.add_argument(
+        "--no-close-guard",
+        dest="close_guard",
+        action="store_const",
+        const=False,
+        help="sample without the close guard (which ends a drawing at an element boundary near the token "
+        "limit, or when it repeats an element verbatim, instead of letting the limit cut it off)",
     )
     p.add_argument("--seed", type=int, help="sampling seed")
     p.add_argument("--ocr", choices=["rapidocr", "tesseract", "none"], help="OCR backend of the reward")

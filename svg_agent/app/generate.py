@@ -37,6 +37,7 @@ class GenerateConfig(PolicySettings, RewardSettings):
     top_p: float = 0.95
     guidance: float = 1.0  # description guidance (svg_agent.app.guidance); 1 is plain sampling
     loop_guard: bool = True  # ban the continuation of exact loops (svg_agent.app.loopguard)
+    close_guard: bool = True  # close drawings near the token limit or on a repeat (svg_agent.app.closeguard)
     seed: int = 0
     max_bytes: int = 10_000
 
@@ -186,6 +187,7 @@ class Generator:
                     top_p=c.top_p,
                     guidance=c.guidance,
                     loop_guard=c.loop_guard,
+                    close_guard=c.close_guard,
                     max_time=left - reserve,
                     seed=(c.seed if seed is None else seed) + round_ + _text_seed(description),
                 )[0]

@@ -278,6 +278,7 @@ class Policy:
         self.last_tokens = 0  # new tokens in the last sample() call, summed over sequences
         self.last_seconds = 0.0
         self.last_loop_bans = 0  # tokens the loop guard banned in the last sample() call
+        self.last_closes = {"budget": 0, "repeat": 0}  # rows the close guard ended in the last sample() call
 
     def sample(
         self,
@@ -291,6 +292,7 @@ class Policy:
         seed: int | None = None,
         guidance: float = 1.0,
         loop_guard: bool = False,
+        close_guard: bool = False,
     ) -> list[list[str]]:
         """Completions for each description (`num_return_sequences` each), decoded without special tokens.
 
@@ -298,6 +300,8 @@ class Policy:
         `guidance` above 1 steers each step toward what the description changes
         (svg_agent.app.guidance); 1 is plain decoding. `loop_guard` bans the token that would continue
         an exact loop (svg_agent.app.loopguard); `self.last_loop_bans` counts the tokens it banned.
+        `close_guard` closes a drawing at an element boundary near the token limit or when it repeats an
+        element verbatim (svg_agent.app.closeguard); `self.last_closes` counts the rows it closed, by reason.
         """
         import torch
 
@@ -336,6 +340,18 @@ class Policy:
             eos = self.tokenizer.eos_token_id
             guard = make_guard(skip_tokens=[self.tokenizer.pad_token_id, *(eos if isinstance(eos, list) else [eos])])
             processors.append(guard)
+        closer = None
+        if close_guard:  # last: a forced token overrides the other processors
+            from .closeguard import close_guard as make_closer
+
+            eos = self.tokenizer.eos_token_id
+            closer = make_closer(
+                self.tokenizer,
+                max_new_tokens,
+                skip_tokens=[self.tokenizer.pad_token_id, *(eos if isinstance(eos, list) else [eos])],
+                root=self.format.kind == "base",
+            )
+            processors.append(closer)
         if processors:
             from transformers import LogitsProcessorList
 
@@ -346,6 +362,7 @@ class Policy:
             out = self.model.generate(**enc, **kwargs)
         self.last_seconds = time.perf_counter() - t0
         self.last_loop_bans = guard.bans if guard is not None else 0
+        self.last_closes = dict(closer.closes) if closer is not None else {"budget": 0, "repeat": 0}
         new = out[:, enc["input_ids"].shape[1] :]
         pad = self.tokenizer.pad_token_id
         self.last_tokens = int((new != pad).sum()) if pad is not None else int(new.numel())

@@ -624,6 +624,7 @@ def draw_samples(model, tokenizer, fmt, cfg: TrainConfig, scorer, vocab=None) ->
             top_p=0.95,
             seed=cfg.seed,
             loop_guard=True,
+            close_guard=True,
         )
     finally:
         model.train(was_training)
