@@ -49,6 +49,33 @@ def test_close_reason_only_at_boundaries():
     assert close_reason('<g fill="red">', MARGIN - 1) == ("budget", "</g></svg>")
 
 
+def test_markup_that_is_not_an_element():
+    far = 10_000
+    # a `>` inside an attribute value does not end the tag
+    assert close_reason(E1 + '<text font-family="a>b', MARGIN - 1) is None
+    assert close_reason(E1 + '<circle r="2" title="a>b"/>', MARGIN - 1) == ("budget", "</svg>")
+    # comments and CDATA are stepped over whole; inside an unfinished one nothing closes
+    assert close_reason(E1 + "<!-- <g> -->", MARGIN - 1) == ("budget", "</svg>")
+    assert close_reason(E1 + "<!-- <circle r='1'/>", MARGIN - 1) is None
+    assert close_reason("<style><![CDATA[ a<b ]]></style>" + E1, MARGIN - 1) == ("budget", "</svg>")
+    # two gradients may end in the same stop: not a repeat
+    stop = '<stop offset="1" stop-color="#fff"/>'
+    grads = f'<defs><linearGradient id="a">{stop}</linearGradient><linearGradient id="b">{stop}'
+    assert close_reason(grads, far) is None
+    assert closing_text(grads) == "</linearGradient></defs></svg>"
+
+
+def test_where_the_root_is():
+    far = 10_000
+    own = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 384 384">' + E1
+    assert closing_text(own) == "</svg>"  # a base completion that writes its own root: one </svg>
+    assert close_reason(own + "</svg>", MARGIN - 1) is None
+    chat = "Here is <b>the</b> drawing:\n" + own + "<g>" + E2
+    assert closing_text(chat, root=False) == "</g></svg>"  # tags before the root are left alone
+    assert close_reason("Here is <b>the</b> drawing", MARGIN - 1, root=False) is None  # no root open yet
+    assert close_reason(chat + E2, far, root=False) == ("repeat", "</g></svg>")
+
+
 def test_never_fires_on_a_corpus_drawing():
     """At every element boundary of corpus drawings (flat and with gradients, as the base prompt's
     completion), with the budget far away, the guard never closes: no corpus drawing repeats an element."""
@@ -112,6 +139,42 @@ def _generate(policy, body: str, max_new_tokens: int, guard: bool):
     return tok.decode(out[0, n:], skip_special_tokens=True), closer
 
 
+def test_closes_before_generates_time_limit(policy):
+    """Under generate's max_time, the budget is what the measured time per step leaves: a drawing that
+    would run past the time limit is closed while there is time to close it."""
+    import time
+
+    from transformers import LogitsProcessor, LogitsProcessorList
+
+    tok = policy.tokenizer
+    enc = tok([PromptFormat("base").prompt("a night")], return_tensors="pt")
+    n = enc["input_ids"].shape[1]
+    pieces = [f'<circle cx="{20 + 7 * i}" cy="{40 + 3 * i}" r="{5 + i}" fill="gold"/>' for i in range(200)]
+    script = [t for p in pieces for t in tok(p, add_special_tokens=False)["input_ids"]]
+
+    class Slow(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            time.sleep(0.01)
+            return scores
+
+    def run(guarded: bool):
+        closer = close_guard(tok, 2000, skip_tokens=[tok.pad_token_id], max_time=2.0) if guarded else None
+        out = policy.model.generate(
+            **enc,
+            max_new_tokens=2000,
+            max_time=2.0,
+            do_sample=False,
+            pad_token_id=tok.pad_token_id,
+            logits_processor=LogitsProcessorList([_scripted(policy, script, n), Slow()] + ([closer] if closer else [])),
+        )
+        return tok.decode(out[0, n:], skip_special_tokens=True), closer
+
+    plain, _ = run(False)
+    assert not _valid(plain)  # the time limit cut it off
+    guarded, closer = run(True)
+    assert _valid(guarded) and closer.closes == {"budget": 1, "repeat": 0}
+
+
 def _valid(text: str) -> bool:
     try:
         etree.fromstring((BASE_OPEN + text).encode(), etree.XMLParser(resolve_entities=False, no_network=True))
@@ -148,12 +211,34 @@ def test_leaves_a_closed_drawing_alone(policy):
     assert re.sub(r">\s+<", "><", guarded).startswith(body)
 
 
-def test_policy_sample_reports_closes(policy):
-    outs = policy.sample(["a red circle"], num_return_sequences=2, max_new_tokens=24, seed=0, close_guard=True)
-    assert len(outs[0]) == 2
-    assert set(policy.last_closes) == {"budget", "repeat"} and all(v >= 0 for v in policy.last_closes.values())
-    policy.sample(["a red circle"], max_new_tokens=4, seed=0)
-    assert policy.last_closes == {"budget": 0, "repeat": 0}
+def test_policy_sample_closes_each_row(policy, monkeypatch):
+    """Policy.sample with close_guard: a scripted model that repeats its last element forever, in a
+    batch of two descriptions x two samples with left padding; every row ends closed and valid."""
+    tok = policy.tokenizer
+    pieces = [E1, E2, E3] + [E3] * 30
+    script = [t for p in pieces for t in tok(p, add_special_tokens=False)["input_ids"]]
+    generate = policy.model.generate
+
+    def scripted_generate(**kwargs):
+        n = kwargs["input_ids"].shape[1]
+        from transformers import LogitsProcessorList
+
+        kwargs.setdefault("logits_processor", LogitsProcessorList()).insert(0, _scripted(policy, script, n))
+        return generate(**kwargs)
+
+    monkeypatch.setattr(policy.model, "generate", scripted_generate)
+    outs = policy.sample(
+        ["a night", "a long night over the sea"],
+        num_return_sequences=2,
+        max_new_tokens=300,
+        seed=0,
+        close_guard=True,
+    )
+    assert policy.last_closes == {"budget": 0, "repeat": 4}
+    for text in (t for row in outs for t in row):
+        assert re.sub(r">\s+<", "><", text) == E1 + E2 + E3 + E3 + "</svg>" and _valid(text)
+    outs = policy.sample(["a night"], max_new_tokens=300, seed=0)
+    assert policy.last_closes == {"budget": 0, "repeat": 0} and not _valid(outs[0][0])
 
 
 def test_closes_at_the_gemma_tokenizers_element_boundaries():

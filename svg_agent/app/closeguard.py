@@ -7,14 +7,17 @@ writing one element again and again (the same `<path .../>` verbatim), which the
 each row at element boundaries (the text just ended in `>`, perhaps followed by the `<` of the next
 tag) and, when
 
-- **budget**: fewer than `margin` new tokens are left, or
+- **budget**: fewer than `margin` new tokens are left (by the token limit, or by generate's `max_time`
+  at the time each step has taken so far), or
 - **repeat**: the element just written is a verbatim copy of an earlier one in the same completion,
 
 it forces the tokens that close every open element and the root (`</g></svg>`), then EOS. The text is
 still the model's own up to that point; the guard only decides where it ends.
 
-The thresholds are measured on the procedural corpus: over 4,000 of its drawings (flat and with
-gradients) no drawing repeats an element verbatim, and 90 % of elements take at most 48 Gemma tokens
+Comments, CDATA and quoted attribute values are stepped over whole; text that does not nest, or an
+unfinished construct, is never closed. The thresholds are measured on the procedural corpus: over
+4,000 of its drawings (flat and with gradients) no drawing repeats an element verbatim (gradient
+`<stop>`s may, and do not count), and 90 % of elements take at most 48 Gemma tokens
 (the default margin); `tests/test_closeguard.py` checks the first on the corpus, teacher-forced.
 
     guard = close_guard(tokenizer, max_new_tokens=352)
@@ -28,21 +31,42 @@ import re
 
 MARGIN = 48
 MIN_REPEAT_CHARS = 16
+NOT_REPEATS = frozenset({"stop"})  # elements that legitimately recur verbatim (two gradients' end stops)
 
-_TAG = re.compile(r"<(/?)([A-Za-z][\w:.-]*)[^<>]*?(/?)>")
-_ELEMENT = re.compile(r"<[A-Za-z][^<>]*/>")
+# markup the scan steps over whole: comments, CDATA, processing instructions, declarations, tags
+# (quote-aware: a `>` inside an attribute value does not end a tag)
+_MARKUP = re.compile(
+    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<![A-Za-z][^<>]*>"
+    r"|<(?P<close>/?)(?P<name>[A-Za-z][\w:.-]*)(?:[^<>\"']|\"[^\"]*\"|'[^']*')*?(?P<self>/?)>",
+    re.S,
+)
 
 
-def closing_text(text: str, root: bool = True) -> str | None:
-    """The text that closes every element left open in `text` (and the root `svg` when `root`:
-    the completion follows an opening tag the prompt wrote), or None when the tags do not nest
-    (closing cannot make such text valid) or the root is already closed."""
-    stack = ["svg"] if root else []
-    for m in _TAG.finditer(text):
-        closing, name, self_closing = m.group(1), m.group(2), m.group(3)
-        if self_closing:
+def _scan(text: str, root: bool):
+    """(open elements, end of the last complete markup, the length of the last markup when it is a
+    self-closing element that copies an earlier one verbatim, else 0) or None when the tags do not nest, the root is
+    already closed, or no root is open (chat text before its `<svg`)."""
+    # base prompts open the root, unless the completion writes its own (as PromptFormat.to_svg allows)
+    stack = ["svg"] if root and not text.lstrip().startswith("<svg") else []
+    seen: set[str] = set()
+    end, repeat, opened = 0, 0, bool(stack)
+    for m in _MARKUP.finditer(text):
+        if "<" in text[end : m.start()]:  # a `<` that starts no complete markup: the text is broken
+            return None
+        end, repeat = m.end(), 0
+        name = m.group("name")
+        if name is None:
+            continue  # comment, CDATA, processing instruction, declaration
+        if not opened:  # chat: everything before the root is left as is
+            if name == "svg" and not m.group("close"):
+                opened = True
+                stack.append(name)
             continue
-        if not closing:
+        if m.group("self"):
+            element = m.group(0)
+            repeat = len(element) if element in seen and name not in NOT_REPEATS else 0
+            seen.add(element)
+        elif not m.group("close"):
             stack.append(name)
         elif stack and stack[-1] == name:
             stack.pop()
@@ -52,29 +76,39 @@ def closing_text(text: str, root: bool = True) -> str | None:
             return None
     if not stack:
         return None
-    return "".join(f"</{name}>" for name in reversed(stack))
+    return stack, end, repeat
+
+
+def closing_text(text: str, root: bool = True) -> str | None:
+    """The text that closes every element left open in `text` (and the root `svg` when `root`:
+    the completion follows an opening tag the prompt wrote), or None when the tags do not nest
+    (closing cannot make such text valid) or the root is already closed."""
+    scan = _scan(text, root)
+    if scan is None or "<" in text[scan[1] :]:
+        return None
+    return "".join(f"</{name}>" for name in reversed(scan[0]))
 
 
 def close_reason(
     text: str, tokens_left: int, margin: int = MARGIN, min_repeat_chars: int = MIN_REPEAT_CHARS, root: bool = True
 ):
     """Why the completion `text` (so far) should be closed now, with the text that closes it:
-    ("budget" | "repeat", suffix), or None. Only at an element boundary: the text ends in `>`,
-    perhaps followed by whitespace and the start of a closing tag (`<` or `</`), which the suffix then
-    completes. `root`: the root `<svg>` was opened before the completion (base prompts), not inside it (chat)."""
-    end = text.rfind(">")
-    if end < 0:
+    ("budget" | "repeat", suffix), or None. Only at an element boundary: the text ends with complete
+    markup, perhaps followed by whitespace and the start of a closing tag (`<` or `</`), which the
+    suffix then completes. `root`: the root `<svg>` was opened before the completion (base prompts),
+    not inside it (chat)."""
+    scan = _scan(text, root)
+    if scan is None:
         return None
-    head, rest = text[: end + 1], text[end + 1 :].lstrip()  # whitespace between elements is allowed
-    close = closing_text(head, root=root)
-    if close is None or not close.startswith(rest):
+    stack, end, repeat = scan
+    rest = text[end:].lstrip()  # whitespace between elements is allowed
+    close = "".join(f"</{name}>" for name in reversed(stack))
+    if end == 0 or not close.startswith(rest):
         return None
     suffix = close[len(rest) :]
     if tokens_left < margin:
         return "budget", suffix
-    start = head.rfind("<")
-    element = head[start:]
-    if _ELEMENT.fullmatch(element) and len(element) >= min_repeat_chars and element in head[:start]:
+    if repeat >= max(min_repeat_chars, 1):
         return "repeat", suffix
     return None
 
@@ -116,53 +150,74 @@ def close_guard(
     min_repeat_chars: int = MIN_REPEAT_CHARS,
     skip_tokens=(),
     root: bool = True,
+    eos_token_ids=None,
+    max_time: float | None = None,
 ):
     """A logits processor that closes each row's drawing near the token limit or on a verbatim repeat
-    (see the module docstring). Rows whose last token is in `skip_tokens` (pad, EOS) are left alone;
-    `root` says the prompt opened the `<svg>` root (base prompts) rather than the completion (chat).
-    Put it last among the processors: a forced token overrides every other score of its row."""
+    (see the module docstring). Rows whose last token is in `skip_tokens` or `eos_token_ids` (default:
+    the tokenizer's EOS) are left alone; the close ends with the first of `eos_token_ids`. `root` says
+    the prompt opened the `<svg>` root (base prompts) rather than the completion (chat). With
+    `max_time` (seconds from this call, as generate's own limit counts them), the budget is also what
+    the measured time per step leaves. Make one per generate() call (greedy or sampled, no beams);
+    put it after the other processors: a forced token overrides every other score of its row."""
+    import time
+
     from transformers import LogitsProcessor
 
     if max_new_tokens < 1 or margin < 0:
         raise ValueError("max_new_tokens must be at least 1 and margin at least 0")
-    eos = tokenizer.eos_token_id
-    if eos is None:
-        raise ValueError("the close guard needs a tokenizer with an EOS token")
-    skip = {int(t) for t in skip_tokens if t is not None}
+    if eos_token_ids is None:
+        eos_token_ids = tokenizer.eos_token_id
+    eos_ids = [
+        int(t) for t in (eos_token_ids if isinstance(eos_token_ids, list | tuple) else [eos_token_ids]) if t is not None
+    ]
+    if not eos_ids:
+        raise ValueError("the close guard needs an EOS token")
+    skip = {int(t) for t in skip_tokens if t is not None} | set(eos_ids)
     gt_ids = _pieces_with_gt(tokenizer)
+    started = time.perf_counter()
 
     class CloseGuard(LogitsProcessor):
         def __init__(self):
             self.prompt_length = None
+            self.first_step = None  # (time, length) at the first call: the prompt is read by then
             self.queues: dict[int, list[int]] = {}  # row -> tokens still to force
             self.closes = {"budget": 0, "repeat": 0}
 
+        def _tokens_left(self, length: int) -> int:
+            left = max_new_tokens - (length - self.prompt_length)
+            if max_time is not None and length > self.first_step[1]:
+                now = time.perf_counter()
+                per_step = (now - self.first_step[0]) / (length - self.first_step[1])
+                left = min(left, int((started + max_time - now) / max(per_step, 1e-6)))
+            return left
+
         def __call__(self, input_ids, scores):
+            length = input_ids.shape[1]
             if self.prompt_length is None:
-                self.prompt_length = input_ids.shape[1]
-            written = input_ids.shape[1] - self.prompt_length
-            tokens_left = max_new_tokens - written
+                self.prompt_length = length
+                self.first_step = (time.perf_counter(), length)
+            tokens_left = self._tokens_left(length)
+            last_tokens = input_ids[:, -1].tolist()
             forced = {}
-            for row in range(input_ids.shape[0]):
+            for row, last in enumerate(last_tokens):
                 queue = self.queues.get(row)
                 if queue is not None:
                     if queue:
                         forced[row] = queue.pop(0)
                     continue
-                last = int(input_ids[row, -1])
-                if written == 0 or last in skip or last not in gt_ids:
+                if length == self.prompt_length or last in skip or last not in gt_ids:
                     continue
-                text = tokenizer.decode(input_ids[row, self.prompt_length :], skip_special_tokens=True)
+                ids = input_ids[row, self.prompt_length :].tolist()
+                text = tokenizer.decode(ids, skip_special_tokens=True)
                 found = close_reason(text, tokens_left, margin, min_repeat_chars, root)
                 if found is None:
                     continue
                 reason, suffix = found
-                tokens = _suffix_tokens(tokenizer, input_ids[row, self.prompt_length :].tolist(), text, suffix)
-                if tokens is None:
-                    continue  # the tokenizer cannot write the suffix after this text as is
-                tokens.append(eos)
-                if len(tokens) > tokens_left:
-                    continue  # no room to close: leave the row to the model
+                tokens = _suffix_tokens(tokenizer, ids, text, suffix)
+                if tokens is None or len(tokens) > max(tokens_left, 0):
+                    continue  # the tokenizer cannot write the suffix here, or there is no room left
+                tokens.append(eos_ids[0])  # past the token limit the limit itself ends the row
                 self.closes[reason] += 1
                 forced[row] = tokens[0]
                 self.queues[row] = tokens[1:]

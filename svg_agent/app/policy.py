@@ -344,12 +344,15 @@ class Policy:
         if close_guard:  # last: a forced token overrides the other processors
             from .closeguard import close_guard as make_closer
 
-            eos = self.tokenizer.eos_token_id
+            eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+            eos = eos if eos is not None else self.tokenizer.eos_token_id  # the ids generate stops on
             closer = make_closer(
                 self.tokenizer,
                 max_new_tokens,
-                skip_tokens=[self.tokenizer.pad_token_id, *(eos if isinstance(eos, list) else [eos])],
+                skip_tokens=[self.tokenizer.pad_token_id],
                 root=self.format.kind == "base",
+                eos_token_ids=list(eos) if isinstance(eos, list | tuple) else [eos],
+                max_time=kwargs.get("max_time"),
             )
             processors.append(closer)
         if processors:
