@@ -396,6 +396,8 @@ def section_eval(
     unguided in `paired_vs_unguided`. With `loop_guards` [False, True], each also samples under the
     loop guard (svg_agent.app.loopguard; system `NAME+loopguard`), paired in `paired_vs_no_loop_guard`;
     likewise `close_guards` for the close guard (svg_agent.app.closeguard; `+closeguard`, `paired_vs_no_close_guard`)."""
+    import numpy as np
+
     from rewards.scorer import Scorer, ScorerConfig
     from svg_agent.app.demo import contact_sheet, handmade_examples
     from svg_agent.render import render_safe
@@ -419,7 +421,8 @@ def section_eval(
             name += "+closeguard" if closer else ""
             t = time.perf_counter()
             bans = 0
-            closes = {"budget": 0, "repeat": 0}
+            closes = {"budget": 0, "repeat": 0, "match": 0}
+            failed = []  # (seed, description, error) of drawings that did not render
             rows = []  # (seed, description, record, completion, cleaned, present)
             for seed in seeds:
                 comps = []
@@ -443,7 +446,10 @@ def section_eval(
                 texts = [policy.format.to_svg(c) for c in comps]
                 recs = scorer.score(texts, descs)
                 cleaned = [sanitize(x) for x in texts]
-                shown = [render_safe(c.svg).image for c in cleaned]
+                renders = [render_safe(c.svg) for c in cleaned]
+                # a drawing the sandbox cannot render in time is shown (and judged for colours) blank
+                failed += [(seed, d, r.error) for d, r in zip(descs, renders) if not r.ok]
+                shown = [r.image if r.ok else np.full((384, 384, 3), 255, np.uint8) for r in renders]
                 if seed == seeds[0]:
                     images[name] = shown
                 rows += [
@@ -460,6 +466,7 @@ def section_eval(
                 "loop_guard_bans": bans,
                 "close_guard": closer,
                 "close_guard_closes": closes,
+                "render_failures": [{"seed": x, "description": d, "error": e} for x, d, e in failed],
             }
             for group, members in groups.items():
                 g = [row for row in rows if row[1] in members]

@@ -243,6 +243,7 @@ def _fix_references(root: Node, notes: list[str]) -> None:
         if href is not None and href[1:] not in ids:
             del node.attrs["href"]
     _prune(root, lambda n: n.tag == "use" and "href" not in n.attrs)
+    _break_reference_cycles(root, ids, notes)
     # Count the nodes a renderer would visit, following <use> into its target.
     while True:
         cost: dict[int, float] = {}
@@ -278,6 +279,65 @@ def _fix_references(root: Node, notes: list[str]) -> None:
         _prune(root, lambda n, w=worst: n is w)
         ids = {n.attrs["id"]: n for n in root.iter() if "id" in n.attrs}
         _prune(root, lambda n: n.tag == "use" and n.attrs.get("href", "#")[1:] not in ids)
+
+
+def _references(node: Node) -> list[tuple[str, str]]:
+    """(attribute, id) of each reference the node itself makes: url(#id) paints, clips, masks, filters
+    and markers, and href."""
+    out = []
+    for name in _URL_ATTRS:
+        m = _URL_RE.match((node.attrs.get(name) or "").strip())
+        if m:
+            out.append((name, m.group(1)))
+    href = node.attrs.get("href")
+    if href is not None:
+        out.append(("href", href[1:]))
+    return out
+
+
+def _break_reference_cycles(root: Node, ids: dict[str, Node], notes: list[str]) -> None:
+    """Drop each url() reference that leads back into the element holding it (a pattern filled with
+    itself, two patterns filling each other): renderers recurse on those until they fail. A
+    `<use>` cycle is left to the render count below, which drops the `<use>`."""
+    inside: dict[str, set[str]] = {}  # id -> ids referenced anywhere in that element's subtree
+
+    def refs_in(n: Node) -> set[str]:
+        return {target for c in n.iter() for _, target in _references(c)}
+
+    for key, n in ids.items():
+        inside[key] = refs_in(n)
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            k = todo.pop()
+            if k in seen or k not in ids:
+                continue
+            seen.add(k)
+            todo.extend(inside.get(k, ()))
+        return seen
+
+    dropped = 0
+
+    def walk(n: Node, holders: tuple[str, ...]) -> None:
+        nonlocal dropped
+        here = holders + ((n.attrs["id"],) if "id" in n.attrs else ())
+        for name, target in _references(n):
+            if name == "href" or target not in ids:
+                continue
+            if set(here) & reachable(target):
+                n.attrs[name] = "none" if name in ("fill", "stroke") else ""
+                if not n.attrs[name]:
+                    del n.attrs[name]
+                dropped += 1
+                for key in here:  # the subtrees changed
+                    inside[key] = refs_in(ids[key])
+        for c in n.children:
+            walk(c, here)
+
+    walk(root, ())
+    if dropped:
+        notes.append(f"dropped {dropped} reference(s) that lead back into their own element")
 
 
 def _prune(root: Node, drop) -> int:

@@ -15,7 +15,7 @@ pytest.importorskip("transformers")
 import torch  # noqa: E402
 from lxml import etree  # noqa: E402
 
-from svg_agent.app.closeguard import MARGIN, close_guard, close_reason, closing_text  # noqa: E402
+from svg_agent.app.closeguard import MARGIN, _suffix_tokens, close_guard, close_reason, closing_text  # noqa: E402
 from svg_agent.app.policy import BASE_OPEN, PromptFormat  # noqa: E402
 from svg_agent.selection import raw_validity  # noqa: E402
 
@@ -49,6 +49,49 @@ def test_close_reason_only_at_boundaries():
     assert close_reason('<g fill="red">', MARGIN - 1) == ("budget", "</g></svg>")
 
 
+def test_a_closing_tag_names_the_open_element():
+    assert close_reason(E1 + "<defs>" + E2 + "</", 10_000) == ("match", "defs>")
+    assert close_reason(E1 + "</", 10_000) == ("match", "svg>")
+    assert close_reason(E1 + "<defs>" + E2 + "</", MARGIN - 1) == ("budget", "defs></svg>")  # the budget first
+
+
+def test_match_forces_the_open_elements_name_only_against_the_model(policy):
+    """Called directly on a row that has just begun `</` inside an open <defs>: when the model's
+    likeliest token would write `svg`, the guard writes `defs>` instead and then watches the row
+    again; when the likeliest token already writes `defs`, it leaves the row alone."""
+    tok = policy.tokenizer
+    prompt = tok([PromptFormat("base").prompt("a night")], return_tensors="pt")["input_ids"][0].tolist()
+    body = [t for p in (E1, "<defs>", E2, "</") for t in tok(p, add_special_tokens=False)["input_ids"]]
+    text = tok.decode(body)
+    assert text.rstrip().endswith("</")
+
+    def likeliest(piece: str) -> torch.Tensor:
+        scores = torch.zeros(1, len(tok))
+        scores[0, _suffix_tokens(tok, body, text, piece)[0]] = 5.0
+        return scores
+
+    guard = close_guard(tok, 400, skip_tokens=[tok.pad_token_id])
+    guard(torch.tensor([prompt]), torch.zeros(1, len(tok)))  # the first step: the prompt length
+    ids = prompt + body
+    out = guard(torch.tensor([ids]), likeliest("svg>"))
+    assert guard.closes["match"] == 1
+    for _ in range(8):
+        token = int(out[0].argmax())
+        assert torch.isfinite(out[0]).sum() == 1  # forced
+        ids.append(token)
+        if tok.decode(ids[len(prompt) :]).endswith("</defs>"):
+            break
+        out = guard(torch.tensor([ids]), torch.zeros(1, len(tok)))
+    assert tok.decode(ids[len(prompt) :]).endswith("</defs>")
+    free = torch.randn(1, len(tok))
+    assert torch.equal(guard(torch.tensor([ids]), free), free)  # watched again, nothing to do
+    left_alone = close_guard(tok, 400, skip_tokens=[tok.pad_token_id])
+    left_alone(torch.tensor([prompt]), torch.zeros(1, len(tok)))
+    scores = likeliest("defs>")
+    assert torch.equal(left_alone(torch.tensor([prompt + body]), scores), scores)
+    assert left_alone.closes["match"] == 0
+
+
 def test_markup_that_is_not_an_element():
     far = 10_000
     # a `>` inside an attribute value does not end the tag
@@ -78,11 +121,12 @@ def test_where_the_root_is():
 
 def test_never_fires_on_a_corpus_drawing():
     """At every element boundary of corpus drawings (flat and with gradients, as the base prompt's
-    completion), with the budget far away, the guard never closes: no corpus drawing repeats an element."""
+    completion), with the budget far away, the guard never closes: no corpus drawing repeats an
+    element; and every closing tag the corpus writes is the one the guard would write."""
     from vectorize.scenes import generate_scenes
 
     fmt = PromptFormat("base")
-    boundaries = 0
+    boundaries = tags = 0
     for flat in (True, False):
         for scene in generate_scenes(150, seed=4, flat=flat):
             body = fmt.completion(scene.svg)
@@ -90,7 +134,11 @@ def test_never_fires_on_a_corpus_drawing():
                 if ch == ">":
                     assert close_reason(body[: k + 1], 10_000) is None, body[: k + 1]
                     boundaries += 1
-    assert boundaries > 2_000
+                if body.startswith("</", k):  # a closing tag names what the drawing itself closes
+                    reason, name = close_reason(body[: k + 2], 10_000)
+                    assert reason == "match" and body.startswith(name, k + 2), body[: k + 2]
+                    tags += 1
+    assert boundaries > 2_000 and tags > 300
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +220,7 @@ def test_closes_before_generates_time_limit(policy):
     plain, _ = run(False)
     assert not _valid(plain)  # the time limit cut it off
     guarded, closer = run(True)
-    assert _valid(guarded) and closer.closes == {"budget": 1, "repeat": 0}
+    assert _valid(guarded) and closer.closes == {"budget": 1, "repeat": 0, "match": 0}
 
 
 def _valid(text: str) -> bool:
@@ -190,7 +238,7 @@ def test_closes_a_drawing_the_limit_would_cut_off(policy):
     assert not _valid(plain)  # cut off inside an element
     guarded, closer = _generate(policy, body, 160, guard=True)
     assert _valid(guarded) and guarded.endswith("</g></svg>")
-    assert closer.closes == {"budget": 1, "repeat": 0}
+    assert closer.closes == {"budget": 1, "repeat": 0, "match": 0}
     assert guarded.startswith(plain[: len(guarded) - len("</g></svg>")])  # the model's own text up to the close
     assert len(policy.tokenizer(guarded, add_special_tokens=False)["input_ids"]) <= 160
 
@@ -199,7 +247,7 @@ def test_closes_a_verbatim_repeat(policy):
     body = E1 + E2 + E3 + E3 * 30
     guarded, closer = _generate(policy, body, 400, guard=True)
     assert re.sub(r">\s+<", "><", guarded) == E1 + E2 + E3 + E3 + "</svg>"
-    assert closer.closes == {"budget": 0, "repeat": 1}
+    assert closer.closes == {"budget": 0, "repeat": 1, "match": 0}
     assert _valid(guarded)
 
 
@@ -207,7 +255,7 @@ def test_leaves_a_closed_drawing_alone(policy):
     body = E1 + E2 + "</svg>"
     plain, _ = _generate(policy, body, 120, guard=False)
     guarded, closer = _generate(policy, body, 120, guard=True)
-    assert guarded == plain and closer.closes == {"budget": 0, "repeat": 0}
+    assert guarded == plain and closer.closes == {"budget": 0, "repeat": 0, "match": 0}
     assert re.sub(r">\s+<", "><", guarded).startswith(body)
 
 
@@ -234,11 +282,11 @@ def test_policy_sample_closes_each_row(policy, monkeypatch):
         seed=0,
         close_guard=True,
     )
-    assert policy.last_closes == {"budget": 0, "repeat": 4}
+    assert policy.last_closes == {"budget": 0, "repeat": 4, "match": 0}
     for text in (t for row in outs for t in row):
         assert re.sub(r">\s+<", "><", text) == E1 + E2 + E3 + E3 + "</svg>" and _valid(text)
     outs = policy.sample(["a night"], max_new_tokens=300, seed=0)
-    assert policy.last_closes == {"budget": 0, "repeat": 0} and not _valid(outs[0][0])
+    assert policy.last_closes == {"budget": 0, "repeat": 0, "match": 0} and not _valid(outs[0][0])
 
 
 def test_closes_at_the_gemma_tokenizers_element_boundaries():

@@ -195,3 +195,35 @@ def test_root_presentation_attributes_are_kept():
 def test_large_user_units_are_not_clamped():
     svg = f'<svg {NS} viewBox="0 0 200000 200000" width="384" height="384"><rect width="200000" height="200000" fill="#fff"/><circle cx="150000" cy="150000" r="30000" fill="red"/></svg>'
     assert diff(svg, check(sanitize(svg)).svg) < 1.0
+
+
+_PATTERN = '<pattern id="{id}" width="20" height="20" patternUnits="userSpaceOnUse">{body}</pattern>'
+
+
+@pytest.mark.parametrize(
+    "defs",
+    [
+        # a pattern that fills one of its own shapes with itself
+        _PATTERN.format(id="p", body='<rect width="20" height="20" fill="purple"/><circle r="5" fill="url(#p)"/>'),
+        # two patterns that fill each other
+        _PATTERN.format(id="p", body='<rect width="9" height="9" fill="url(#q)"/>')
+        + _PATTERN.format(id="q", body='<rect width="9" height="9" fill="url(#p)"/>'),
+    ],
+)
+def test_reference_cycles_through_paint_servers_are_broken(defs, pool):
+    svg = f'<svg {NS} viewBox="0 0 384 384"><defs>{defs}</defs><rect width="384" height="384" fill="url(#p)"/><circle cx="100" cy="100" r="50" fill="red"/></svg>'
+    assert not pool.render(svg).ok  # the renderer recurses until it fails
+    r = sanitize(svg)
+    assert not r.fallback and any("lead back" in n for n in r.notes)
+    assert pool.render(r.svg).ok and scorer_accepts(r.svg)
+    scorer_render(r.svg)  # in process, as the scorer renders it
+    assert 'fill="url(#p)"' in r.svg  # the canvas keeps its pattern: only the cyclic reference goes
+
+
+def test_a_pattern_that_uses_another_keeps_its_reference(pool):
+    defs = _PATTERN.format(id="p", body='<rect width="9" height="9" fill="url(#q)"/>') + (
+        '<linearGradient id="q"><stop offset="0" stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient>'
+    )
+    svg = f'<svg {NS} viewBox="0 0 384 384"><defs>{defs}</defs><rect width="384" height="384" fill="url(#p)"/><circle cx="100" cy="100" r="50" fill="red"/></svg>'
+    r = sanitize(svg)
+    assert 'fill="url(#q)"' in r.svg and not any("lead back" in n for n in r.notes)

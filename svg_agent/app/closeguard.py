@@ -11,8 +11,11 @@ tag) and, when
   at the time each step has taken so far), or
 - **repeat**: the element just written is a verbatim copy of an earlier one in the same completion,
 
-it forces the tokens that close every open element and the root (`</g></svg>`), then EOS. The text is
-still the model's own up to that point; the guard only decides where it ends.
+it forces the tokens that close every open element and the root (`</g></svg>`), then EOS. And when
+the model begins a closing tag (`</`) whose likeliest next token does not name the element that is
+open (**match**: `</svg>` with a `<defs>` still open, a stray `</defs>`), it writes that element's
+name (and EOS after the root's). The text is still the model's own up to there; the guard only
+decides where elements end.
 
 Comments, CDATA and quoted attribute values are stepped over whole; text that does not nest, or an
 unfinished construct, is never closed. The thresholds are measured on the procedural corpus: over
@@ -22,7 +25,7 @@ unfinished construct, is never closed. The thresholds are measured on the proced
 
     guard = close_guard(tokenizer, max_new_tokens=352)
     model.generate(**enc, max_new_tokens=352, logits_processor=LogitsProcessorList([guard]))
-    guard.closes  # {"budget": ..., "repeat": ...}
+    guard.closes  # {"budget": ..., "repeat": ..., "match": ...}
 """
 
 from __future__ import annotations
@@ -93,7 +96,8 @@ def close_reason(
     text: str, tokens_left: int, margin: int = MARGIN, min_repeat_chars: int = MIN_REPEAT_CHARS, root: bool = True
 ):
     """Why the completion `text` (so far) should be closed now, with the text that closes it:
-    ("budget" | "repeat", suffix), or None. Only at an element boundary: the text ends with complete
+    ("budget" | "repeat", suffix), or ("match", name + ">") when a closing tag has begun (`</`) and
+    must name the element that is open, or None. Only at an element boundary: the text ends with complete
     markup, perhaps followed by whitespace and the start of a closing tag (`<` or `</`), which the
     suffix then completes. `root`: the root `<svg>` was opened before the completion (base prompts),
     not inside it (chat)."""
@@ -110,6 +114,8 @@ def close_reason(
         return "budget", suffix
     if repeat >= max(min_repeat_chars, 1):
         return "repeat", suffix
+    if rest == "</":  # a closing tag has begun: it closes the element that is open
+        return "match", stack[-1] + ">"
     return None
 
 
@@ -131,11 +137,12 @@ def _suffix_tokens(tokenizer, ids: list[int], text: str, suffix: str) -> list[in
 
 
 def _pieces_with_gt(tokenizer) -> set[int]:
-    """Ids of the tokens whose text may contain `>` (a superset: byte pieces included)."""
+    """Ids of the tokens whose text may contain `>`, `<` or `/` (byte pieces too): the steps after which
+    the text can be at a boundary, or a closing tag can have begun."""
     cached = getattr(tokenizer, "_svg_agent_gt_ids", None)
     if cached is None:
         pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-        cached = {i for i, p in enumerate(pieces) if p is not None and (">" in p or p.startswith("<0x"))}
+        cached = {i for i, p in enumerate(pieces) if p is not None and (">" in p or "<" in p or "/" in p)}
         try:
             tokenizer._svg_agent_gt_ids = cached
         except AttributeError:  # a tokenizer that takes no new attributes: recompute next time
@@ -182,7 +189,8 @@ def close_guard(
             self.prompt_length = None
             self.first_step = None  # (time, length) at the first call: the prompt is read by then
             self.queues: dict[int, list[int]] = {}  # row -> tokens still to force
-            self.closes = {"budget": 0, "repeat": 0}
+            self.resume: dict[int, int] = {}  # rows whose queue ends in no EOS (a matched closing tag)
+            self.closes = {"budget": 0, "repeat": 0, "match": 0}
 
         def _tokens_left(self, length: int) -> int:
             left = max_new_tokens - (length - self.prompt_length)
@@ -205,7 +213,10 @@ def close_guard(
                 if queue is not None:
                     if queue:
                         forced[row] = queue.pop(0)
-                    continue
+                        continue
+                    if row not in self.resume:
+                        continue  # closed for good
+                    del self.queues[row], self.resume[row]  # a matched tag is written: watch the row again
                 if length == self.prompt_length or last in skip or last not in gt_ids:
                     continue
                 ids = input_ids[row, self.prompt_length :].tolist()
@@ -214,13 +225,21 @@ def close_guard(
                 if found is None:
                     continue
                 reason, suffix = found
+                if reason == "match":  # left to the model when its likeliest token names the open element
+                    likeliest = tokenizer.decode(ids + [int(scores[row].argmax())], skip_special_tokens=True)
+                    if (text + suffix).startswith(likeliest) or likeliest.startswith(text + suffix):
+                        continue
                 tokens = _suffix_tokens(tokenizer, ids, text, suffix)
                 if tokens is None or len(tokens) > max(tokens_left, 0):
                     continue  # the tokenizer cannot write the suffix here, or there is no room left
-                tokens.append(eos_ids[0])  # past the token limit the limit itself ends the row
+                if reason != "match" or closing_text(text + suffix, root) is None:  # the root is closed
+                    tokens.append(eos_ids[0])  # past the token limit the limit itself ends the row
+                    self.queues[row] = tokens[1:]
+                else:  # the element is closed: the model goes on from there
+                    self.queues[row] = tokens[1:]
+                    self.resume[row] = len(tokens) - 1
                 self.closes[reason] += 1
                 forced[row] = tokens[0]
-                self.queues[row] = tokens[1:]
             if forced:
                 scores = scores.clone()
                 for row, token in forced.items():
