@@ -278,11 +278,8 @@ class Policy:
         self.last_tokens = 0  # new tokens in the last sample() call, summed over sequences
         self.last_seconds = 0.0
         self.last_loop_bans = 0  # tokens the loop guard banned in the last sample() call
-        self.last_closes = {
-            "budget": 0,
-            "repeat": 0,
-            "match": 0,
-        }  # rows the close guard ended in the last sample() call
+        # what the close guard did in the last sample() call: rows closed, closing tags it named
+        self.last_closes = {"budget": 0, "repeat": 0, "match": 0}
 
     def sample(
         self,
