@@ -411,6 +411,7 @@ def section_eval(
     scorer = Scorer(ScorerConfig(ocr_backend=cfg.ocr_backend, validity=cfg.reward_validity, judge=cfg.judge))
     out = {"descriptions": descs, "handmade": handmade, "seeds": seeds, "systems": {}}
     images, rewards_by = {}, {}
+    variant_of = {}  # name -> (system, the sampling variant's suffix)
     for plain, adapter in _systems(run, systems, adapters):
         policy = _load(cfg, adapter)
         variants = [
@@ -458,6 +459,7 @@ def section_eval(
                 ]
             secs = time.perf_counter() - t
             rewards_by[name] = {(s, d): r.reward for s, d, r, *_ in rows}
+            variant_of[name] = (plain, name[len(plain) :])
             entry = {
                 "seconds_generating": rnd(secs, 1),
                 "output_vocab": len(policy.vocab) if policy.vocab else None,
@@ -503,10 +505,22 @@ def section_eval(
             ]
             out["systems"][name] = entry
         del policy
-    if "sft" in rewards_by:
-        out["paired_vs_sft"] = {
-            name: paired(rewards_by["sft"], r, groups) for name, r in rewards_by.items() if name != "sft"
-        }
+    # each system against the SFT adapter sampled the same way (same guidance and guards)
+    vs_sft = {
+        name: paired(rewards_by["sft" + suffix], rewards_by[name], groups)
+        for name, (plain, suffix) in variant_of.items()
+        if plain != "sft" and "sft" + suffix in rewards_by
+    }
+    if "sft" in rewards_by:  # and the sampling variants of SFT against plain SFT
+        vs_sft.update(
+            {
+                n: paired(rewards_by["sft"], rewards_by[n], groups)
+                for n, (p, x) in variant_of.items()
+                if p == "sft" and x
+            }
+        )
+    if vs_sft:
+        out["paired_vs_sft"] = vs_sft
     guarded = {name: name.removesuffix("+loopguard") for name in rewards_by if name.endswith("+loopguard")}
     if guarded:
         out["paired_vs_no_loop_guard"] = {
