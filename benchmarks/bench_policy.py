@@ -521,20 +521,14 @@ def section_eval(
         )
     if vs_sft:
         out["paired_vs_sft"] = vs_sft
-    guarded = {name: name.removesuffix("+loopguard") for name in rewards_by if name.endswith("+loopguard")}
-    if guarded:
-        out["paired_vs_no_loop_guard"] = {
-            name: paired(rewards_by[plain], rewards_by[name], groups)
-            for name, plain in guarded.items()
-            if plain in rewards_by
-        }
-    closed = {name: name.removesuffix("+closeguard") for name in rewards_by if name.endswith("+closeguard")}
-    if closed:
-        out["paired_vs_no_close_guard"] = {
-            name: paired(rewards_by[plain], rewards_by[name], groups)
-            for name, plain in closed.items()
-            if plain in rewards_by
-        }
+    for suffix, key in (("+loopguard", "paired_vs_no_loop_guard"), ("+closeguard", "paired_vs_no_close_guard")):
+        with_guard = {name: name.removesuffix(suffix) for name in rewards_by if name.endswith(suffix)}
+        if with_guard:
+            out[key] = {
+                name: paired(rewards_by[plain], rewards_by[name], groups)
+                for name, plain in with_guard.items()
+                if plain in rewards_by
+            }
     guided = {name: name.split("@guidance")[0] for name in rewards_by if "@guidance" in name and "+" not in name}
     if guided:
         out["paired_vs_unguided"] = {

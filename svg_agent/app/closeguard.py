@@ -189,7 +189,7 @@ def close_guard(
             self.prompt_length = None
             self.first_step = None  # (time, length) at the first call: the prompt is read by then
             self.queues: dict[int, list[int]] = {}  # row -> tokens still to force
-            self.resume: dict[int, int] = {}  # rows whose queue ends in no EOS (a matched closing tag)
+            self.resume: set[int] = set()  # rows whose queue ends in no EOS (a matched closing tag)
             self.closes = {"budget": 0, "repeat": 0, "match": 0}
 
         def _tokens_left(self, length: int) -> int:
@@ -216,7 +216,8 @@ def close_guard(
                         continue
                     if row not in self.resume:
                         continue  # closed for good
-                    del self.queues[row], self.resume[row]  # a matched tag is written: watch the row again
+                    del self.queues[row]  # a matched tag is written: watch the row again
+                    self.resume.discard(row)
                 if length == self.prompt_length or last in skip or last not in gt_ids:
                     continue
                 ids = input_ids[row, self.prompt_length :].tolist()
@@ -237,7 +238,7 @@ def close_guard(
                     self.queues[row] = tokens[1:]
                 else:  # the element is closed: the model goes on from there
                     self.queues[row] = tokens[1:]
-                    self.resume[row] = len(tokens) - 1
+                    self.resume.add(row)
                 self.closes[reason] += 1
                 forced[row] = tokens[0]
             if forced:
