@@ -422,7 +422,7 @@ def section_eval(
             name += "+closeguard" if closer else ""
             t = time.perf_counter()
             bans = 0
-            closes = {"budget": 0, "repeat": 0, "match": 0}
+            closes = {"budget": 0, "repeat": 0, "match": 0, "end": 0}
             failed = []  # (seed, description, error) of drawings that did not render
             rows = []  # (seed, description, record, completion, cleaned, present)
             for seed in seeds:

@@ -84,10 +84,14 @@ def test_match_forces_the_open_elements_name_only_against_the_model(policy):
         out = guard(torch.tensor([ids]), torch.zeros(1, len(tok)))
     assert tok.decode(ids[len(prompt) :]).endswith("</defs>")
     free = torch.randn(1, len(tok))
-    assert torch.equal(guard(torch.tensor([ids]), free), free)  # watched again, nothing to do
+    out = guard(torch.tensor([ids]), free)  # watched again: nothing to force, but no EOS with the root open
+    assert out[0, tok.eos_token_id] == float("-inf") and guard.closes["end"] == 0
+    assert torch.equal(out[0, : tok.eos_token_id], free[0, : tok.eos_token_id])
+    assert torch.equal(out[0, tok.eos_token_id + 1 :], free[0, tok.eos_token_id + 1 :])
     left_alone = close_guard(tok, 400, skip_tokens=[tok.pad_token_id])
     left_alone(torch.tensor([prompt]), torch.zeros(1, len(tok)))
     scores = likeliest("defs>")
+    scores[0, tok.eos_token_id] = float("-inf")
     assert torch.equal(left_alone(torch.tensor([prompt + body]), scores), scores)
     assert left_alone.closes["match"] == 0
 
@@ -220,7 +224,7 @@ def test_closes_before_generates_time_limit(policy):
     plain, _ = run(False)
     assert not _valid(plain)  # the time limit cut it off
     guarded, closer = run(True)
-    assert _valid(guarded) and closer.closes == {"budget": 1, "repeat": 0, "match": 0}
+    assert _valid(guarded) and closer.closes == {"budget": 1, "repeat": 0, "match": 0, "end": 0}
 
 
 def _valid(text: str) -> bool:
@@ -238,7 +242,7 @@ def test_closes_a_drawing_the_limit_would_cut_off(policy):
     assert not _valid(plain)  # cut off inside an element
     guarded, closer = _generate(policy, body, 160, guard=True)
     assert _valid(guarded) and guarded.endswith("</g></svg>")
-    assert closer.closes == {"budget": 1, "repeat": 0, "match": 0}
+    assert closer.closes == {"budget": 1, "repeat": 0, "match": 0, "end": 0}
     assert guarded.startswith(plain[: len(guarded) - len("</g></svg>")])  # the model's own text up to the close
     assert len(policy.tokenizer(guarded, add_special_tokens=False)["input_ids"]) <= 160
 
@@ -247,7 +251,7 @@ def test_closes_a_verbatim_repeat(policy):
     body = E1 + E2 + E3 + E3 * 30
     guarded, closer = _generate(policy, body, 400, guard=True)
     assert re.sub(r">\s+<", "><", guarded) == E1 + E2 + E3 + E3 + "</svg>"
-    assert closer.closes == {"budget": 0, "repeat": 1, "match": 0}
+    assert closer.closes == {"budget": 0, "repeat": 1, "match": 0, "end": 0}
     assert _valid(guarded)
 
 
@@ -255,7 +259,7 @@ def test_leaves_a_closed_drawing_alone(policy):
     body = E1 + E2 + "</svg>"
     plain, _ = _generate(policy, body, 120, guard=False)
     guarded, closer = _generate(policy, body, 120, guard=True)
-    assert guarded == plain and closer.closes == {"budget": 0, "repeat": 0, "match": 0}
+    assert guarded == plain and closer.closes == {"budget": 0, "repeat": 0, "match": 0, "end": 0}
     assert re.sub(r">\s+<", "><", guarded).startswith(body)
 
 
@@ -282,11 +286,67 @@ def test_policy_sample_closes_each_row(policy, monkeypatch):
         seed=0,
         close_guard=True,
     )
-    assert policy.last_closes == {"budget": 0, "repeat": 4, "match": 0}
+    assert policy.last_closes == {"budget": 0, "repeat": 4, "match": 0, "end": 0}
     for text in (t for row in outs for t in row):
         assert re.sub(r">\s+<", "><", text) == E1 + E2 + E3 + E3 + "</svg>" and _valid(text)
     outs = policy.sample(["a night"], max_new_tokens=300, seed=0)
-    assert policy.last_closes == {"budget": 0, "repeat": 0, "match": 0} and not _valid(outs[0][0])
+    assert policy.last_closes == {"budget": 0, "repeat": 0, "match": 0, "end": 0} and not _valid(outs[0][0])
+
+
+def _ending_early(policy, pieces: list[str], eos_at: set[int], guard: bool):
+    """Greedy generate under a script that offers each next token of `pieces` (then EOS) and, at the
+    steps in `eos_at`, EOS above it: a model that wants to end before its drawing is closed."""
+    from transformers import LogitsProcessor, LogitsProcessorList
+
+    tok = policy.tokenizer
+    enc = tok([PromptFormat("base").prompt("a night")], return_tensors="pt")
+    n = enc["input_ids"].shape[1]
+    script = [t for p in pieces for t in tok(p, add_special_tokens=False)["input_ids"]] + [tok.eos_token_id]
+
+    class Script(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            k = input_ids.shape[1] - n
+            out = torch.full_like(scores, float("-inf"))
+            out[:, script[min(k, len(script) - 1)]] = 0.0
+            if k in eos_at:
+                out[:, tok.eos_token_id] = 1.0
+            return out
+
+    closer = close_guard(tok, 200, skip_tokens=[tok.pad_token_id]) if guard else None
+    out = policy.model.generate(
+        **enc,
+        max_new_tokens=200,
+        do_sample=False,
+        pad_token_id=tok.pad_token_id,
+        logits_processor=LogitsProcessorList([Script()] + ([closer] if closer else [])),
+    )
+    return tok.decode(out[0, n:], skip_special_tokens=True), closer, script
+
+
+def test_a_drawing_does_not_end_with_its_elements_open(policy):
+    """End rule: EOS as the likeliest token at an element boundary, with elements open, gets the
+    closing text first; EOS inside a tag is taken out of the choice, and the model goes on."""
+    tok = policy.tokenizer
+    k1 = len(tok('<g fill="red">', add_special_tokens=False)["input_ids"]) + len(
+        tok(E1, add_special_tokens=False)["input_ids"]
+    )
+    pieces = ['<g fill="red">', E1, E2, "</g>"]
+    plain, _, _ = _ending_early(policy, pieces, {k1}, guard=False)
+    assert re.sub(r">\s+<", "><", plain) == '<g fill="red">' + E1 and not _valid(plain)
+    guarded, closer, _ = _ending_early(policy, pieces, {k1}, guard=True)
+    assert re.sub(r">\s+<", "><", guarded) == '<g fill="red">' + E1 + "</g></svg>" and _valid(guarded)
+    assert closer.closes == {"budget": 0, "repeat": 0, "match": 0, "end": 1}
+    # EOS wanted two tokens into E2: banned there; the drawing goes on to the end of its script,
+    # where EOS (with </g> written, the root still open) is answered by </svg>
+    plain, _, _ = _ending_early(policy, pieces, {k1 + 2}, guard=False)
+    assert not _valid(plain)
+    guarded, closer, _ = _ending_early(policy, pieces, {k1 + 2}, guard=True)
+    assert re.sub(r">\s+<", "><", guarded) == '<g fill="red">' + E1 + E2 + "</g></svg>" and _valid(guarded)
+    assert closer.closes["end"] == 1
+    # a drawing that closes its root ends as it likes
+    guarded, closer, _ = _ending_early(policy, pieces + ["</svg>"], set(), guard=True)
+    assert re.sub(r">\s+<", "><", guarded) == '<g fill="red">' + E1 + E2 + "</g></svg>"
+    assert closer.closes["end"] == 0
 
 
 def test_closes_at_the_gemma_tokenizers_element_boundaries():

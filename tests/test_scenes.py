@@ -236,3 +236,34 @@ def test_questions_are_well_formed_and_true_of_the_picture():
 def test_the_drawings_are_not_flat():
     for s in generate_scenes(30, seed=11):
         assert "<linearGradient" in s.svg and s.svg.count("<") >= 4
+
+
+def test_what_the_description_names_is_drawn_in_a_group_named_for_it(corpus):
+    """Each drawn object, garment, shape kind and terrain sits in one <g> whose id is its name, once
+    per drawing; the id draws nothing (the render is the same without the groups)."""
+    from lxml import etree
+
+    groups = re.compile(r'<g id="([a-z-]+)">')
+    named = 0
+    for s in corpus:
+        ids = groups.findall(s.svg)
+        assert len(ids) == len(set(ids)), s.svg
+        obj = s.attrs.get("object")
+        if s.family == "landscape":
+            assert s.attrs["terrain"] in ids, s.svg
+        if obj and obj != "none":
+            want = obj.replace(" ", "-")
+            assert any(i == want or i.startswith(want) for i in ids), (s.description, ids)
+            named += 1
+    assert named >= len(corpus) // 2
+    for s in corpus[:40:4]:
+        root = etree.fromstring(s.svg.encode())
+        for g in root.iter("{*}g"):
+            if g.get("id"):
+                parent, at = g.getparent(), g.getparent().index(g)
+                parent.remove(g)
+                for k, child in enumerate(list(g)):
+                    parent.insert(at + k, child)
+        bare = etree.tostring(root).decode()
+        assert not groups.search(bare)
+        assert np.array_equal(np.asarray(render_image(bare)), np.asarray(render_image(s.svg))), s.svg

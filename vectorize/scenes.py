@@ -458,6 +458,15 @@ def _svg(*parts: str) -> str:
     return f'<svg {NS} viewBox="0 0 384 384">' + "".join(p for p in parts if p) + "</svg>"
 
 
+def _named(name: str, *parts: str) -> str:
+    """The elements that draw one thing the description names, in a group whose id names it
+    ("hot air balloon" -> id="hot-air-balloon"). The id draws nothing (the render, all the reward
+    sees, is the same without it); it lets a policy write the word it read, which it copies
+    easily, before the shapes that draw it, which then follow the word right before them."""
+    body = "".join(p for p in parts if p)
+    return f'<g id="{name.replace(" ", "-")}">{body}</g>' if body else ""
+
+
 def _dots(points, fill: str, width: float) -> str:
     """Round dots in one path (zero-length subpaths with round caps)."""
     d = "".join(f"M{_n(x)} {_n(y)}h0" for x, y in points)
@@ -639,10 +648,10 @@ def abstract_scene(rng: random.Random) -> Scene:
     if layout in ("orbiting", "spiraling") and rng.random() < 0.6:
         center = rng.choice(["circle", "cone", "star", "hexagon", "square"])
         c2 = _pick_color(rng, avoid={fg.family, bg.family} - {None})
-    body.append(_shape_layer(shape, pos, r, fg.paint, ".6" if translucent else ""))
-    if center:  # drawn after the shapes that circle it (they never reach it)
-        body.append(_shape_layer(center, [(192, 192)], 40, c2.paint))
     noun = shape if n == 1 else plural(shape)
+    body.append(_named(noun, _shape_layer(shape, pos, r, fg.paint, ".6" if translucent else "")))
+    if center:  # drawn after the shapes that circle it (they never reach it)
+        body.append(_named(center, _shape_layer(center, [(192, 192)], 40, c2.paint)))
     if layout == "single":
         desc = rng.choice(
             [
@@ -699,7 +708,10 @@ def _two_kinds_scene(rng: random.Random) -> Scene:
         bg = color("white" if "white" not in (c1.family, c2.family) else "black")
     n1, n2 = rng.randint(3, 5), rng.randint(1, 2)  # the first named is the most of the picture
     pts = _positions("scattered", n1 + n2, 38, rng)
-    body = [_shape_layer(s1, pts[:n1], 38, c1.paint), _shape_layer(s2, pts[n1:], 38, c2.paint)]
+    body = [
+        _named(plural(s1), _shape_layer(s1, pts[:n1], 38, c1.paint)),
+        _named(plural(s2), _shape_layer(s2, pts[n1:], 38, c2.paint)),
+    ]
     joiner = rng.choice(["and", "mixed with", "interwoven with", "alongside"])
     desc = f"{c1.name} {plural(s1)} {joiner} {c2.name} {plural(s2)}"
     if rng.random() < 0.5:
@@ -780,6 +792,7 @@ def _pattern_scene(rng: random.Random) -> Scene:
         qs.append(_yn(f"Is there {_a(rng.choice(['circle', 'star', 'triangle']))} in the image?", False))
     key = f"pattern|{kind}|{fg.name}|{bg.name}"
     attrs = {"object": kind} if even else {"object": kind, "color": fg.family, "background": bg.family}
+    el = _named({"stripe": "stripes", "wave": "waves", "line": "lines"}.get(kind, kind), el)
     return Scene(desc, _svg(_backdrop(_shade(bg.hex, 0.15), bg.paint), el), qs[:4], "abstract", _clean(attrs), key)
 
 
@@ -1045,12 +1058,12 @@ def landscape_scene(rng: random.Random) -> Scene:
         parts.append(f'<circle cx="{bx}" cy="{sy}" r="30" fill="{"#fd6" if judge_time == "noon" else "#fb4"}"/>')
     if weather == "starlit":
         parts.append(_dots([(rng.randint(10, 374), rng.randint(10, 170)) for _ in range(5)], "#fff", 4))
-    parts.append(_terrain(terrain, ground, rng, weather == "snowy", named_ground is not None))
+    parts.append(_named(terrain, _terrain(terrain, ground, rng, weather == "snowy", named_ground is not None)))
     c = None
     if obj:
         named = rng.random() < 0.5
         c = _pick_color(rng, modifier_p=0.1, avoid={"black"}) if named else color(DEFAULT_OBJECT_COLORS[obj])
-        parts.append(_object(obj, c, terrain, rng))
+        parts.append(_named(obj, _object(obj, c, terrain, rng)))
     if weather == "cloudy":
         parts.append(
             '<g fill="#eef">'
@@ -1247,7 +1260,7 @@ def _detail(detail: str, kind: str, dc: str, base: str) -> str:
         y = {"dress": 150, "coat": 200, "pants": 74}[kind]
         return f'<rect x="{140 if kind == "dress" else 110}" y="{y}" width="{104 if kind == "dress" else 164}" height="14" fill="{dc}"/>'
     if detail == "a hood":
-        return f'<path d="M140 92q52-80 104 0q-52-30-104 0z" fill="{_shade(base, -0.25)}"/>'
+        return f'<path d="M140 92q52-80 104 0q-52-30-104 0z" fill="{dc}"/>'
     if detail == "laces":
         d = (
             "M150 210l30 14M170 206l30 14M190 208l30 14"
@@ -1263,7 +1276,7 @@ def _detail(detail: str, kind: str, dc: str, base: str) -> str:
     if detail == "a band":
         return f'<rect x="112" y="212" width="160" height="24" fill="{dc}"/>'
     if detail == "a wide brim":
-        return f'<path d="M20 256a172 30 0 1 0 344 0a172 30 0 1 0-344 0" fill="{_shade(base, -0.2)}" opacity=".6"/>'
+        return f'<path d="M20 256a172 30 0 1 0 344 0a172 30 0 1 0-344 0" fill="{dc}" opacity=".6"/>'
     if detail == "a zipper":
         return f'<path d="M192 {100 if kind != "boots" else 70}v{190 if kind != "boots" else 220}" stroke="{dc}" stroke-width="4" stroke-dasharray="6 4"/>'
     if detail == "a handle":
@@ -1353,7 +1366,7 @@ def garment_scene(rng: random.Random) -> Scene:
         body.append(f'<rect x="120" y="312" width="144" height="18" fill="{_shade(c.hex, -0.25)}"/>')
     if kind == "umbrella" and detail != "a handle":
         body.append(_detail("a handle", kind, "#543", c.hex))
-    svg = _svg(_backdrop(_hex3(bg), _shade(bg, -0.1)), *body)
+    svg = _svg(_backdrop(_hex3(bg), _shade(bg, -0.1)), _named(kind, *body))
     noun = kind
     # the words
     colour_words = f"{c.name} and {c2.name} {pattern}" if pattern else c.name

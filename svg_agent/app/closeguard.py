@@ -14,8 +14,11 @@ tag) and, when
 it forces the tokens that close every open element and the root (`</g></svg>`), then EOS. And when
 the model begins a closing tag (`</`) whose likeliest next token does not name the element that is
 open (**match**: `</svg>` with a `<defs>` still open, a stray `</defs>`), it writes that element's
-name (and EOS after the root's). The text is still the model's own up to there; the guard only
-decides where elements end.
+name (and EOS after the root's). And a row may not end while its root is open (**end**): where
+the model's likeliest token is EOS at an element boundary, the guard writes the closing text before
+it; elsewhere EOS is taken out of the choice, so the model finishes what it began (an EOS whose
+probability is under `END_FLOOR` is left alone, which spares decoding the text at every step).
+The text is still the model's own up to there; the guard only decides where elements end.
 
 Comments, CDATA and quoted attribute values are stepped over whole; text that does not nest, or an
 unfinished construct, is never closed. The thresholds are measured on the procedural corpus: over
@@ -25,7 +28,7 @@ unfinished construct, is never closed. The thresholds are measured on the proced
 
     guard = close_guard(tokenizer, max_new_tokens=352)
     model.generate(**enc, max_new_tokens=352, logits_processor=LogitsProcessorList([guard]))
-    guard.closes  # {"budget": ..., "repeat": ..., "match": ...}
+    guard.closes  # {"budget": ..., "repeat": ..., "match": ..., "end": ...}
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import re
 
 MARGIN = 48
 MIN_REPEAT_CHARS = 16
+END_FLOOR = -12.0  # log-probability of EOS under which the end rule does not look at a row
 NOT_REPEATS = frozenset({"stop"})  # elements that legitimately recur verbatim (two gradients' end stops)
 
 # markup the scan steps over whole: comments, CDATA, processing instructions, declarations, tags
@@ -184,13 +188,15 @@ def close_guard(
     gt_ids = _pieces_with_gt(tokenizer)
     started = time.perf_counter()
 
+    eos_index = None
+
     class CloseGuard(LogitsProcessor):
         def __init__(self):
             self.prompt_length = None
             self.first_step = None  # (time, length) at the first call: the prompt is read by then
             self.queues: dict[int, list[int]] = {}  # row -> tokens still to force
             self.resume: set[int] = set()  # rows whose queue ends in no EOS (a matched closing tag)
-            self.closes = {"budget": 0, "repeat": 0, "match": 0}
+            self.closes = {"budget": 0, "repeat": 0, "match": 0, "end": 0}
 
         def _tokens_left(self, length: int) -> int:
             left = max_new_tokens - (length - self.prompt_length)
@@ -200,6 +206,30 @@ def close_guard(
                 left = min(left, int((started + max_time - now) / max(per_step, 1e-6)))
             return left
 
+        def _end(self, row, input_ids, scores, ids, text, banned):
+            """The end rule for a row that may choose EOS with its root open: ("end", closing text,
+            ids, text) where EOS is the likeliest token at a boundary; else EOS is banned (the row
+            is appended to `banned`) and None returned; None too where ending is the model's to choose."""
+            import torch
+
+            nonlocal eos_index
+            if eos_index is None:
+                eos_index = torch.tensor(eos_ids, device=scores.device)
+            row_scores = scores[row]
+            if float(torch.logsumexp(row_scores[eos_index], 0) - torch.logsumexp(row_scores, 0)) < END_FLOOR:
+                return None
+            if ids is None:
+                ids = input_ids[row, self.prompt_length :].tolist()
+                text = tokenizer.decode(ids, skip_special_tokens=True)
+            scan = _scan(text, root)
+            if scan is None:  # the root is closed (or never opened, or the tags do not nest): ending is fine
+                return None
+            stack, end, _ = scan
+            if end and not text[end:].strip() and int(row_scores.argmax()) in eos_ids:
+                return "end", "".join(f"</{name}>" for name in reversed(stack)), ids, text
+            banned.append(row)
+            return None
+
         def __call__(self, input_ids, scores):
             length = input_ids.shape[1]
             if self.prompt_length is None:
@@ -207,7 +237,7 @@ def close_guard(
                 self.first_step = (time.perf_counter(), length)
             tokens_left = self._tokens_left(length)
             last_tokens = input_ids[:, -1].tolist()
-            forced = {}
+            forced, banned = {}, []
             for row, last in enumerate(last_tokens):
                 queue = self.queues.get(row)
                 if queue is not None:
@@ -218,13 +248,21 @@ def close_guard(
                         continue  # closed for good
                     del self.queues[row]  # a matched tag is written: watch the row again
                     self.resume.discard(row)
-                if length == self.prompt_length or last in skip or last not in gt_ids:
-                    continue
-                ids = input_ids[row, self.prompt_length :].tolist()
-                text = tokenizer.decode(ids, skip_special_tokens=True)
-                found = close_reason(text, tokens_left, margin, min_repeat_chars, root)
+                if length > self.prompt_length and last in skip:
+                    continue  # the row has ended
+                ids = text = None
+                if length > self.prompt_length and last in gt_ids:
+                    ids = input_ids[row, self.prompt_length :].tolist()
+                    text = tokenizer.decode(ids, skip_special_tokens=True)
+                    found = close_reason(text, tokens_left, margin, min_repeat_chars, root)
+                else:
+                    found = None
                 if found is None:
-                    continue
+                    found = self._end(row, input_ids, scores, ids, text, banned)
+                    if found is None:
+                        continue
+                    ids, text = found[2], found[3]
+                    found = found[:2]
                 reason, suffix = found
                 if reason == "match":  # left to the model when its likeliest token names the open element
                     likeliest = tokenizer.decode(ids + [int(scores[row].argmax())], skip_special_tokens=True)
@@ -241,8 +279,10 @@ def close_guard(
                     self.resume.add(row)
                 self.closes[reason] += 1
                 forced[row] = tokens[0]
-            if forced:
+            if forced or banned:
                 scores = scores.clone()
+                for row in banned:
+                    scores[row, eos_ids] = float("-inf")
                 for row, token in forced.items():
                     scores[row, :] = float("-inf")
                     scores[row, token] = 0.0

@@ -279,7 +279,7 @@ class Policy:
         self.last_seconds = 0.0
         self.last_loop_bans = 0  # tokens the loop guard banned in the last sample() call
         # what the close guard did in the last sample() call: rows closed, closing tags it named
-        self.last_closes = {"budget": 0, "repeat": 0, "match": 0}
+        self.last_closes = {"budget": 0, "repeat": 0, "match": 0, "end": 0}
 
     def sample(
         self,
@@ -366,7 +366,9 @@ class Policy:
             out = self.model.generate(**enc, **kwargs)
         self.last_seconds = time.perf_counter() - t0
         self.last_loop_bans = guard.bans if guard is not None else 0
-        self.last_closes = dict(closer.closes) if closer is not None else {"budget": 0, "repeat": 0, "match": 0}
+        self.last_closes = (
+            dict(closer.closes) if closer is not None else {"budget": 0, "repeat": 0, "match": 0, "end": 0}
+        )
         new = out[:, enc["input_ids"].shape[1] :]
         pad = self.tokenizer.pad_token_id
         self.last_tokens = int((new != pad).sum()) if pad is not None else int(new.numel())
