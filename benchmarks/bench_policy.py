@@ -399,6 +399,7 @@ def section_eval(
     import numpy as np
 
     from rewards.scorer import Scorer, ScorerConfig
+    from svg_agent.app.closeguard import REASONS
     from svg_agent.app.demo import contact_sheet, handmade_examples
     from svg_agent.render import render_safe
     from svg_agent.sanitize import sanitize
@@ -422,7 +423,7 @@ def section_eval(
             name += "+closeguard" if closer else ""
             t = time.perf_counter()
             bans = 0
-            closes = {"budget": 0, "repeat": 0, "match": 0, "end": 0}
+            closes = dict.fromkeys(REASONS, 0)
             failed = []  # (seed, description, error) of drawings that did not render
             rows = []  # (seed, description, record, completion, cleaned, present)
             for seed in seeds:

@@ -37,6 +37,7 @@ import re
 
 MARGIN = 48
 MIN_REPEAT_CHARS = 16
+REASONS = ("budget", "repeat", "match", "end")  # the keys of CloseGuard.closes
 END_FLOOR = -12.0  # log-probability of EOS under which the end rule does not look at a row
 NOT_REPEATS = frozenset({"stop"})  # elements that legitimately recur verbatim (two gradients' end stops)
 
@@ -196,7 +197,7 @@ def close_guard(
             self.first_step = None  # (time, length) at the first call: the prompt is read by then
             self.queues: dict[int, list[int]] = {}  # row -> tokens still to force
             self.resume: set[int] = set()  # rows whose queue ends in no EOS (a matched closing tag)
-            self.closes = {"budget": 0, "repeat": 0, "match": 0, "end": 0}
+            self.closes = dict.fromkeys(REASONS, 0)
 
         def _tokens_left(self, length: int) -> int:
             left = max_new_tokens - (length - self.prompt_length)
@@ -226,7 +227,7 @@ def close_guard(
                 return None
             stack, end, _ = scan
             if end and not text[end:].strip() and int(row_scores.argmax()) in eos_ids:
-                return "end", "".join(f"</{name}>" for name in reversed(stack)), ids, text
+                return "end", closing_text(text, root), ids, text
             banned.append(row)
             return None
 

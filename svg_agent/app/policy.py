@@ -29,6 +29,7 @@ from pathlib import Path
 from ..cache import cache_dir
 from ..errors import ConfigError, InputError
 from ..settings import PolicySettings
+from .closeguard import REASONS
 from .rundir import find_adapter
 
 OFFLINE_GEMMA = "gemma3-270m-offline"
@@ -279,7 +280,7 @@ class Policy:
         self.last_seconds = 0.0
         self.last_loop_bans = 0  # tokens the loop guard banned in the last sample() call
         # what the close guard did in the last sample() call: rows closed, closing tags it named
-        self.last_closes = {"budget": 0, "repeat": 0, "match": 0, "end": 0}
+        self.last_closes = dict.fromkeys(REASONS, 0)
 
     def sample(
         self,
@@ -366,9 +367,7 @@ class Policy:
             out = self.model.generate(**enc, **kwargs)
         self.last_seconds = time.perf_counter() - t0
         self.last_loop_bans = guard.bans if guard is not None else 0
-        self.last_closes = (
-            dict(closer.closes) if closer is not None else {"budget": 0, "repeat": 0, "match": 0, "end": 0}
-        )
+        self.last_closes = dict(closer.closes) if closer is not None else dict.fromkeys(REASONS, 0)
         new = out[:, enc["input_ids"].shape[1] :]
         pad = self.tokenizer.pad_token_id
         self.last_tokens = int((new != pad).sum()) if pad is not None else int(new.numel())
