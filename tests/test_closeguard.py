@@ -15,7 +15,15 @@ pytest.importorskip("transformers")
 import torch  # noqa: E402
 from lxml import etree  # noqa: E402
 
-from svg_agent.app.closeguard import MARGIN, _suffix_tokens, close_guard, close_reason, closing_text  # noqa: E402
+from svg_agent.app.closeguard import (  # noqa: E402
+    MARGIN,
+    MAX_SUBPATHS,
+    _suffix_tokens,
+    close_guard,
+    close_reason,
+    closing_text,
+    open_subpaths,
+)
 from svg_agent.app.policy import BASE_OPEN, PromptFormat  # noqa: E402
 from svg_agent.selection import raw_validity  # noqa: E402
 
@@ -145,6 +153,54 @@ def test_never_fires_on_a_corpus_drawing():
     assert boundaries > 2_000 and tags > 300
 
 
+def test_open_subpaths_counts_the_open_path_data_only_and_the_corpus_stays_under_the_limit():
+    from vectorize.scenes import generate_scenes
+
+    assert open_subpaths(E1 + '<path d="M0 0h9M5 5v9m2 2') == 3
+    assert open_subpaths(E1 + '<path d="M0 0h9M5 5v9"') == 0  # the value is closed
+    assert open_subpaths(E1 + E3) == 0 and open_subpaths('<path fill="red" d="') == 0
+    most = 0
+    for flat in (True, False):
+        for scene in generate_scenes(300, seed=8, flat=flat):
+            for m in re.finditer(r' d="([^"]*)"', scene.svg):
+                prefix = scene.svg[: m.end(1)]
+                most = max(most, open_subpaths(prefix))
+    assert 10 < most < MAX_SUBPATHS
+
+
+def test_a_run_on_path_is_ended_at_its_limit(policy):
+    """Called directly on a row inside path data with MAX_SUBPATHS subpaths: a likeliest token that
+    begins another subpath is replaced by the closing quote; a less likely one is taken out of the
+    choice; under the limit, nothing changes."""
+    tok = policy.tokenizer
+    prompt = tok([PromptFormat("base").prompt("a knit hat")], return_tensors="pt")["input_ids"][0].tolist()
+
+    def row(n: int) -> list[int]:
+        data = "".join(f"M{100 + 2 * i} 250v22" for i in range(n))
+        return prompt + tok(E1 + f'<path d="{data}', add_special_tokens=False)["input_ids"]
+
+    move = tok("M", add_special_tokens=False)["input_ids"][-1]
+    digit = tok("7", add_special_tokens=False)["input_ids"][-1]
+    assert "M" in tok.convert_ids_to_tokens(move)
+
+    def step(ids, likeliest, also=None):
+        guard = close_guard(tok, 1000, skip_tokens=[tok.pad_token_id])
+        guard(torch.tensor([prompt]), torch.zeros(1, len(tok)))
+        scores = torch.zeros(1, len(tok))
+        scores[0, likeliest] = 9.0
+        if also is not None:
+            scores[0, also] = 6.0
+        return guard, guard(torch.tensor([ids]), scores.clone()), scores
+
+    guard, out, scores = step(row(MAX_SUBPATHS), move)
+    assert guard.closes["subpaths"] == 1 and torch.isfinite(out[0]).sum() == 1
+    assert tok.decode([int(out[0].argmax())]).strip() == '"'
+    guard, out, scores = step(row(MAX_SUBPATHS), digit, also=move)
+    assert guard.closes["subpaths"] == 0 and out[0, move] == float("-inf") and out[0, digit] == 9.0
+    guard, out, scores = step(row(MAX_SUBPATHS - 2), move)
+    assert guard.closes["subpaths"] == 0 and torch.equal(out[0, move], scores[0, move])
+
+
 @pytest.fixture(scope="module")
 def policy(tiny_policy):
     return tiny_policy
@@ -224,7 +280,7 @@ def test_closes_before_generates_time_limit(policy):
     plain, _ = run(False)
     assert not _valid(plain)  # the time limit cut it off
     guarded, closer = run(True)
-    assert _valid(guarded) and closer.closes == {"budget": 1, "repeat": 0, "match": 0, "end": 0}
+    assert _valid(guarded) and closer.closes == {"budget": 1, "repeat": 0, "match": 0, "end": 0, "subpaths": 0}
 
 
 def _valid(text: str) -> bool:
@@ -242,7 +298,7 @@ def test_closes_a_drawing_the_limit_would_cut_off(policy):
     assert not _valid(plain)  # cut off inside an element
     guarded, closer = _generate(policy, body, 160, guard=True)
     assert _valid(guarded) and guarded.endswith("</g></svg>")
-    assert closer.closes == {"budget": 1, "repeat": 0, "match": 0, "end": 0}
+    assert closer.closes == {"budget": 1, "repeat": 0, "match": 0, "end": 0, "subpaths": 0}
     assert guarded.startswith(plain[: len(guarded) - len("</g></svg>")])  # the model's own text up to the close
     assert len(policy.tokenizer(guarded, add_special_tokens=False)["input_ids"]) <= 160
 
@@ -251,7 +307,7 @@ def test_closes_a_verbatim_repeat(policy):
     body = E1 + E2 + E3 + E3 * 30
     guarded, closer = _generate(policy, body, 400, guard=True)
     assert re.sub(r">\s+<", "><", guarded) == E1 + E2 + E3 + E3 + "</svg>"
-    assert closer.closes == {"budget": 0, "repeat": 1, "match": 0, "end": 0}
+    assert closer.closes == {"budget": 0, "repeat": 1, "match": 0, "end": 0, "subpaths": 0}
     assert _valid(guarded)
 
 
@@ -259,7 +315,7 @@ def test_leaves_a_closed_drawing_alone(policy):
     body = E1 + E2 + "</svg>"
     plain, _ = _generate(policy, body, 120, guard=False)
     guarded, closer = _generate(policy, body, 120, guard=True)
-    assert guarded == plain and closer.closes == {"budget": 0, "repeat": 0, "match": 0, "end": 0}
+    assert guarded == plain and closer.closes == {"budget": 0, "repeat": 0, "match": 0, "end": 0, "subpaths": 0}
     assert re.sub(r">\s+<", "><", guarded).startswith(body)
 
 
@@ -286,11 +342,13 @@ def test_policy_sample_closes_each_row(policy, monkeypatch):
         seed=0,
         close_guard=True,
     )
-    assert policy.last_closes == {"budget": 0, "repeat": 4, "match": 0, "end": 0}
+    assert policy.last_closes == {"budget": 0, "repeat": 4, "match": 0, "end": 0, "subpaths": 0}
     for text in (t for row in outs for t in row):
         assert re.sub(r">\s+<", "><", text) == E1 + E2 + E3 + E3 + "</svg>" and _valid(text)
     outs = policy.sample(["a night"], max_new_tokens=300, seed=0)
-    assert policy.last_closes == {"budget": 0, "repeat": 0, "match": 0, "end": 0} and not _valid(outs[0][0])
+    assert policy.last_closes == {"budget": 0, "repeat": 0, "match": 0, "end": 0, "subpaths": 0} and not _valid(
+        outs[0][0]
+    )
 
 
 def _ending_early(policy, pieces: list[str], eos_at: set[int], guard: bool):
@@ -335,7 +393,7 @@ def test_a_drawing_does_not_end_with_its_elements_open(policy):
     assert re.sub(r">\s+<", "><", plain) == '<g fill="red">' + E1 and not _valid(plain)
     guarded, closer, _ = _ending_early(policy, pieces, {k1}, guard=True)
     assert re.sub(r">\s+<", "><", guarded) == '<g fill="red">' + E1 + "</g></svg>" and _valid(guarded)
-    assert closer.closes == {"budget": 0, "repeat": 0, "match": 0, "end": 1}
+    assert closer.closes == {"budget": 0, "repeat": 0, "match": 0, "end": 1, "subpaths": 0}
     # EOS wanted two tokens into E2: banned there; the drawing goes on to the end of its script,
     # where EOS (with </g> written, the root still open) is answered by </svg>
     plain, _, _ = _ending_early(policy, pieces, {k1 + 2}, guard=False)

@@ -339,3 +339,67 @@ def test_allowed_tokens_processor_and_subset_head_agree_with_a_masked_softmax():
     full = head(h)
     assert torch.isinf(sub[:, ~keep]).all()
     assert torch.allclose(torch.softmax(sub, -1)[:, keep], torch.softmax(full[:, keep], -1), atol=1e-6)
+
+
+def test_group_spans_and_token_weights_follow_the_groups(tiny_folder):
+    from transformers import AutoTokenizer
+
+    assert fastpath.group_spans('<rect/><g id="a"><g><path/></g></g></g><g>x') == [(7, 35), (39, 43)]
+    assert fastpath.group_spans('<rect/><g id="a"><g><path/></g></g></g><g>x', skip=frozenset({"a"})) == [(39, 43)]
+    assert fastpath.group_spans('<g id="sea"><path/></g><g id="kite"/>', skip=frozenset({"sea"})) == []
+    tok = AutoTokenizer.from_pretrained(tiny_folder)
+    text = (
+        '<rect width="384" height="384" fill="#36c"/><g id="hot-air-balloon"><circle cx="9" r="3" fill="red"/>'
+        '<g id="basket"><path d="M1 2h4"/></g></g><path d="M0 0z" fill="tan"/>'
+    )
+    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids = enc["input_ids"]
+    weights = fastpath.GroupWeights(tok, 3.0).row(ids)
+    start, end = text.index("<g "), text.index("</g></g>") + len("</g></g>")
+    expected = [3.0 if a < end and b > start else 1.0 for a, b in enc["offset_mapping"]]
+    joined = "".join(fastpath.GroupWeights(tok, 3.0).piece(t) for t in ids)
+    assert joined in (text, " " + text)  # a Metaspace tokenizer reads a space before the first word
+    assert weights == expected and 1.0 in weights and 3.0 in weights
+    head = fastpath.GroupWeights(tok, 3.0, head=4).row(ids)  # the first 4 tokens after the opening tag
+    opened = text.index('"hot-air-balloon">') + len('"hot-air-balloon">')
+    firsts = [i for i, (a, b) in enumerate(enc["offset_mapping"]) if b > opened][:4]
+    assert [i for i, v in enumerate(head) if v == 3.0] == firsts
+    with pytest.raises(ValueError, match="positive"):
+        fastpath.GroupWeights(tok, 0)
+    with pytest.raises(ValueError, match="0 or more"):
+        fastpath.GroupWeights(tok, 2.0, head=-1)
+
+
+def test_group_weighted_sft_loss_is_the_weighted_mean(tiny_folder, tmp_path):
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from trl import SFTConfig
+
+    tok = AutoTokenizer.from_pretrained(tiny_folder)
+    rows = [
+        {
+            "prompt": "Description: a red kite\nSVG:\n",
+            "completion": '<g id="kite"><path d="M1 2l3 4z" fill="red"/></g>',
+        },
+        {
+            "prompt": "Description: a blue sea\nSVG:\n",
+            "completion": '<rect fill="blue"/><g id="sea"><path d="M0 9h9"/></g>',
+        },
+    ]
+    args = SFTConfig(output_dir=str(tmp_path), per_device_train_batch_size=2, use_cpu=True, report_to=[], bf16=False)
+    losses = {}
+    for w in (1.0, 4.0):
+        model = _peft(tiny_folder, seed=3)
+        cls = fastpath.sft_trainer_class(fastpath.FastPath(completion_loss=True), None, w)
+        trainer = cls(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok)
+        batch = next(iter(trainer.get_train_dataloader()))
+        losses[w] = float(trainer.compute_loss(trainer.model, batch))
+        mask = batch["labels"][:, 1:] != -100
+        with torch.no_grad():
+            logps, _ = completion_logps(trainer.model, batch["input_ids"], batch["attention_mask"], mask)
+        weights = fastpath.GroupWeights(tok, w)(batch["input_ids"], mask)
+        inside = weights[mask] > 1.0
+        assert (w == 1.0) == (not bool(inside.any()))
+        ref = -(weights * logps)[mask].sum() / weights[mask].sum()
+        assert abs(losses[w] - float(ref)) < 1e-5
+    assert abs(losses[1.0] - losses[4.0]) > 1e-4  # the weight moves the loss

@@ -228,6 +228,10 @@ def test_bad_recipes_fail_clearly(tmp_path):
         parse_train_args(["--config", str(TINY_RECIPE), "--stages", "sft", "dpo"])
     with pytest.raises(ConfigError, match="one weight per reward"):
         parse_train_args(["--config", str(TINY_RECIPE), "--grpo_reward_weights", "1", "0"])
+    with pytest.raises(ConfigError, match="sft_group_weight_head must be 0"):
+        parse_train_args(["--config", str(TINY_RECIPE), "--sft_group_weight_head", "-2"])
+    with pytest.raises(ConfigError, match="sft_group_weight must be positive"):
+        parse_train_args(["--config", str(TINY_RECIPE), "--sft_group_weight", "0"])
     with pytest.raises(ConfigError, match="multiple of grpo_num_generations"):
         parse_train_args(["--config", str(TINY_RECIPE), "--grpo_batch_size", "3"])
     with pytest.raises(ConfigError, match="unknown reward"):

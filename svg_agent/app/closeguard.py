@@ -18,6 +18,10 @@ name (and EOS after the root's). And a row may not end while its root is open (*
 the model's likeliest token is EOS at an element boundary, the guard writes the closing text before
 it; elsewhere EOS is taken out of the choice, so the model finishes what it began (an EOS whose
 probability is under `END_FLOOR` is left alone, which spares decoding the text at every step).
+And a path's data may not run on past `MAX_SUBPATHS` subpaths (**subpaths**: the run-on
+`M112 250v22M112 240v22...` that no exact loop catches, since its numbers change): past it, a
+token that would begin another subpath is taken out of the choice, and where it is the likeliest
+the guard writes the value's closing quote instead, and the model goes on with the element.
 The text is still the model's own up to there; the guard only decides where elements end.
 
 Comments, CDATA and quoted attribute values are stepped over whole; text that does not nest, or an
@@ -28,7 +32,7 @@ unfinished construct, is never closed. The thresholds are measured on the proced
 
     guard = close_guard(tokenizer, max_new_tokens=352)
     model.generate(**enc, max_new_tokens=352, logits_processor=LogitsProcessorList([guard]))
-    guard.closes  # {"budget": ..., "repeat": ..., "match": ..., "end": ...}
+    guard.closes  # {"budget": ..., "repeat": ..., "match": ..., "end": ..., "subpaths": ...}
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ import re
 
 MARGIN = 48
 MIN_REPEAT_CHARS = 16
-REASONS = ("budget", "repeat", "match", "end")  # the keys of CloseGuard.closes
+# the most subpaths one path's data may hold: the corpus's most is 22 (a grid's lines; 3,000
+# drawings, `generate_scenes(3000, seed=5)`), so the rule never touches a drawing like its own
+MAX_SUBPATHS = 24
+REASONS = ("budget", "repeat", "match", "end", "subpaths")  # the keys of CloseGuard.closes
 END_FLOOR = -12.0  # log-probability of EOS under which the end rule does not look at a row
 NOT_REPEATS = frozenset({"stop"})  # elements that legitimately recur verbatim (two gradients' end stops)
 
@@ -85,6 +92,16 @@ def _scan(text: str, root: bool):
     if not stack:
         return None
     return stack, end, repeat
+
+
+_OPEN_PATH_DATA = re.compile(r"""\sd\s*=\s*"([^"<>]*)$""")
+
+
+def open_subpaths(text: str) -> int:
+    """How many subpaths (moveto commands) the path data that `text` ends inside holds so far; 0
+    when `text` does not end inside a `d="..."` value."""
+    m = _OPEN_PATH_DATA.search(text[-4000:])
+    return len(re.findall(r"[Mm]", m.group(1))) if m else 0
 
 
 def closing_text(text: str, root: bool = True) -> str | None:
@@ -141,6 +158,19 @@ def _suffix_tokens(tokenizer, ids: list[int], text: str, suffix: str) -> list[in
     return None
 
 
+def _pieces_with_moveto(tokenizer) -> list[int]:
+    """Ids of the tokens whose text holds `M` or `m`: inside path data, each begins a subpath."""
+    cached = getattr(tokenizer, "_svg_agent_moveto_ids", None)
+    if cached is None:
+        pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+        cached = [i for i, p in enumerate(pieces) if p is not None and ("M" in p or "m" in p)]
+        try:
+            tokenizer._svg_agent_moveto_ids = cached
+        except AttributeError:
+            pass
+    return cached
+
+
 def _pieces_with_gt(tokenizer) -> set[int]:
     """Ids of the tokens whose text may contain `>`, `<` or `/` (byte pieces too): the steps after which
     the text can be at a boundary, or a closing tag can have begun."""
@@ -187,9 +217,11 @@ def close_guard(
         raise ValueError("the close guard needs an EOS token")
     skip = {int(t) for t in skip_tokens if t is not None} | set(eos_ids)
     gt_ids = _pieces_with_gt(tokenizer)
+    moveto_ids = _pieces_with_moveto(tokenizer)
+    moveto_set = set(moveto_ids)
     started = time.perf_counter()
 
-    eos_index = None
+    eos_index = moveto_index = None
 
     class CloseGuard(LogitsProcessor):
         def __init__(self):
@@ -231,14 +263,41 @@ def close_guard(
             banned.append(row)
             return None
 
+        def _subpaths(self, row, input_ids, scores, may_move, stopped) -> int | None:
+            """The subpaths rule for a row whose next token may begin a subpath: the token to force
+            when it writes the value's closing quote (the row's queue holds the rest), else None, and
+            the row is in `stopped` where it must not begin one."""
+            ids = input_ids[row, self.prompt_length :].tolist()
+            text = tokenizer.decode(ids, skip_special_tokens=True)
+            if open_subpaths(text) < MAX_SUBPATHS:
+                return None
+            if int(scores[row].argmax()) in may_move:
+                tokens = _suffix_tokens(tokenizer, ids, text, '"')
+                if tokens:
+                    self.queues[row] = tokens[1:]
+                    self.resume.add(row)
+                    self.closes["subpaths"] += 1
+                    return tokens[0]
+            stopped.append(row)
+            return None
+
         def __call__(self, input_ids, scores):
+            import torch
+
+            nonlocal moveto_index
             length = input_ids.shape[1]
             if self.prompt_length is None:
                 self.prompt_length = length
                 self.first_step = (time.perf_counter(), length)
             tokens_left = self._tokens_left(length)
             last_tokens = input_ids[:, -1].tolist()
-            forced, banned = {}, []
+            forced, banned, stopped = {}, [], []
+            moving = None
+            if length > self.prompt_length and moveto_ids:
+                if moveto_index is None:
+                    moveto_index = torch.tensor(moveto_ids, device=scores.device)
+                # rows where a subpath may begin now (its tokens hold at least 0.1 % of the probability)
+                moving = (torch.logsumexp(scores[:, moveto_index], -1) - torch.logsumexp(scores, -1) > -7.0).tolist()
             for row, last in enumerate(last_tokens):
                 queue = self.queues.get(row)
                 if queue is not None:
@@ -258,6 +317,11 @@ def close_guard(
                     found = close_reason(text, tokens_left, margin, min_repeat_chars, root)
                 else:
                     found = None
+                if found is None and moving is not None and moving[row]:
+                    token = self._subpaths(row, input_ids, scores, moveto_set, stopped)
+                    if token is not None:
+                        forced[row] = token
+                        continue
                 if found is None:
                     found = self._end(row, input_ids, scores, ids, text, banned)
                     if found is None:
@@ -280,10 +344,12 @@ def close_guard(
                     self.resume.add(row)
                 self.closes[reason] += 1
                 forced[row] = tokens[0]
-            if forced or banned:
+            if forced or banned or stopped:
                 scores = scores.clone()
                 for row in banned:
                     scores[row, eos_ids] = float("-inf")
+                for row in stopped:
+                    scores[row, moveto_index] = float("-inf")
                 for row, token in forced.items():
                     scores[row, :] = float("-inf")
                     scores[row, token] = 0.0

@@ -139,6 +139,20 @@ class TrainConfig(RewardSettings, DataSettings, PolicySettings):
     sft_warmup_ratio: float = _help("fraction of sft_max_steps spent warming the learning rate up", default=0.05)
     sft_max_length: int = _help("SFT sequence limit (prompt + completion tokens)", default=384)
     sft_group_by_length: bool = _help("batch SFT records of similar length together (less padding)", default=True)
+    sft_group_weight: float = _help(
+        "SFT loss weight on the tokens inside <g> elements (the procedural corpus groups what a "
+        "description names: the object, garment, shapes, terrain); 1: every token alike",
+        default=1.0,
+    )
+    sft_group_weight_skip: list[str] = _help(
+        "ids of the groups that keep weight 1 under sft_group_weight (what the policy already draws well)",
+        default_factory=list,
+    )
+    sft_group_weight_head: int = _help(
+        "weight only the first this many tokens after each group's opening tag, where what is drawn is "
+        "decided (0: the whole group)",
+        default=0,
+    )
     # grpo / rloo
     grpo_algorithm: str = _help("grpo or rloo (TRL's GRPOTrainer or RLOOTrainer)", default="grpo")
     grpo_max_steps: int = _help("RL optimizer steps", default=10)
@@ -229,6 +243,12 @@ class TrainConfig(RewardSettings, DataSettings, PolicySettings):
             raise ConfigError(
                 f"sft_warmup_ratio is a fraction of sft_max_steps, between 0 and 1, not {self.sft_warmup_ratio}"
             )
+        if self.sft_group_weight_head < 0:
+            raise ConfigError(
+                f"sft_group_weight_head must be 0 (the whole group) or more, not {self.sft_group_weight_head}"
+            )
+        if not self.sft_group_weight > 0:
+            raise ConfigError(f"sft_group_weight must be positive (1: every token alike), not {self.sft_group_weight}")
         for name in ("sft_max_steps", "grpo_max_steps", "save_steps", "sft_batch_size", "max_svg_tokens"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
@@ -1032,7 +1052,9 @@ def sft_trainer(cfg, out, model, new_adapter, tokenizer, fmt, records, callbacks
     fast = fast or FastPath()
     ds, dropped = sft_dataset(records, fmt, tokenizer, cfg.max_svg_tokens)
     args = SFTConfig(**_trl_kwargs(SFTConfig, "sft", cfg, _sft_kwargs(cfg, out, SFTConfig)))
-    trainer = sft_trainer_class(fast, vocab)(
+    trainer = sft_trainer_class(
+        fast, vocab, cfg.sft_group_weight, cfg.sft_group_weight_skip, cfg.sft_group_weight_head
+    )(
         model=model,
         args=args,
         train_dataset=ds,
