@@ -158,31 +158,29 @@ def _suffix_tokens(tokenizer, ids: list[int], text: str, suffix: str) -> list[in
     return None
 
 
-def _pieces_with_moveto(tokenizer) -> list[int]:
-    """Ids of the tokens whose text holds `M` or `m`: inside path data, each begins a subpath."""
-    cached = getattr(tokenizer, "_svg_agent_moveto_ids", None)
+def _pieces_holding(tokenizer, chars: str) -> list[int]:
+    """Ids of the tokens whose text holds any of `chars` (byte pieces too), cached on the tokenizer."""
+    key = "_svg_agent_ids_" + "".join(sorted(chars)).encode().hex()
+    cached = getattr(tokenizer, key, None)
     if cached is None:
         pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-        cached = [i for i, p in enumerate(pieces) if p is not None and ("M" in p or "m" in p)]
+        cached = [i for i, p in enumerate(pieces) if p is not None and any(c in p for c in chars)]
         try:
-            tokenizer._svg_agent_moveto_ids = cached
-        except AttributeError:
+            setattr(tokenizer, key, cached)
+        except AttributeError:  # a tokenizer that takes no new attributes: recompute next time
             pass
     return cached
 
 
 def _pieces_with_gt(tokenizer) -> set[int]:
-    """Ids of the tokens whose text may contain `>`, `<` or `/` (byte pieces too): the steps after which
-    the text can be at a boundary, or a closing tag can have begun."""
-    cached = getattr(tokenizer, "_svg_agent_gt_ids", None)
-    if cached is None:
-        pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-        cached = {i for i, p in enumerate(pieces) if p is not None and (">" in p or "<" in p or "/" in p)}
-        try:
-            tokenizer._svg_agent_gt_ids = cached
-        except AttributeError:  # a tokenizer that takes no new attributes: recompute next time
-            pass
-    return cached
+    """Ids of the tokens whose text may contain `>`, `<` or `/`: the steps after which the text can
+    be at a boundary, or a closing tag can have begun."""
+    return set(_pieces_holding(tokenizer, "<>/"))
+
+
+def _pieces_with_moveto(tokenizer) -> list[int]:
+    """Ids of the tokens whose text holds `M` or `m`: inside path data, each begins a subpath."""
+    return _pieces_holding(tokenizer, "Mm")
 
 
 def close_guard(
