@@ -442,6 +442,7 @@ class GroupWeights:
         self.tokenizer, self.weight, self._text = tokenizer, float(weight), {}
         self.skip, self.head = frozenset(skip), int(head)
         self._anchor = tokenizer("a", add_special_tokens=False)["input_ids"][-1:]
+        self._anchor_text = self._decode(self._anchor)
 
     def _decode(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
@@ -451,8 +452,8 @@ class GroupWeights:
         the leading space that a decoder drops at the start of a text)."""
         text = self._text.get(token_id)
         if text is None:
-            head = self._decode(self._anchor)
             both = self._decode(self._anchor + [token_id])
+            head = self._anchor_text
             text = both[len(head) :] if both.startswith(head) else self._decode([token_id])
             self._text[token_id] = text
         return text
