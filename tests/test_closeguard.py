@@ -16,12 +16,14 @@ import torch  # noqa: E402
 from lxml import etree  # noqa: E402
 
 from svg_agent.app.closeguard import (  # noqa: E402
+    DATA_MARGIN,
     MARGIN,
     MAX_SUBPATHS,
     _suffix_tokens,
     close_guard,
     close_reason,
     closing_text,
+    in_path_data,
     open_subpaths,
 )
 from svg_agent.app.policy import BASE_OPEN, PromptFormat  # noqa: E402
@@ -201,6 +203,92 @@ def test_a_run_on_path_is_ended_at_its_limit(policy):
     assert guard.closes["subpaths"] == 0 and torch.equal(out[0, move], scores[0, move])
 
 
+def test_in_path_data_sees_open_data_values_only():
+    assert in_path_data(E1 + '<path d="M0 0h9')
+    assert in_path_data(E1 + '<path fill="red" d="M0 0h9M5 5')
+    assert in_path_data(E1 + '<polygon points="1,2 3,4')
+    assert not in_path_data(E1 + '<path d="M0 0h9"')  # the value is closed
+    assert not in_path_data(E1 + '<path d="M0 0h9" fill="re')  # inside another attribute
+    assert not in_path_data(E1 + '<rect width="38')
+    assert not in_path_data(E1 + E3)
+
+
+def test_path_data_near_the_limit_is_ended(policy):
+    """Called directly on a row inside path data: with fewer than DATA_MARGIN tokens left the next
+    token is the closing quote; with more left, or outside path data, nothing changes."""
+    tok = policy.tokenizer
+    prompt = tok([PromptFormat("base").prompt("a knit hat")], return_tensors="pt")["input_ids"][0].tolist()
+    inside = prompt + tok(E1 + '<path d="M100 250v22M102 250v', add_special_tokens=False)["input_ids"]
+    outside = prompt + tok(E1 + '<rect width="38', add_special_tokens=False)["input_ids"]
+    digit = tok("7", add_special_tokens=False)["input_ids"][-1]
+
+    def step(ids, left):
+        # the limit puts the row `left` tokens before it
+        guard = close_guard(tok, len(ids) - len(prompt) + left, skip_tokens=[tok.pad_token_id])
+        guard(torch.tensor([prompt]), torch.zeros(1, len(tok)))
+        scores = torch.zeros(1, len(tok))
+        scores[0, digit] = 30.0  # EOS is too unlikely for the end rule to look at the row
+        return guard, guard(torch.tensor([ids]), scores.clone()), scores
+
+    guard, out, _ = step(inside, DATA_MARGIN - 1)
+    assert guard.closes["data"] == 1 and torch.isfinite(out[0]).sum() == 1
+    assert tok.decode([int(out[0].argmax())]).strip() == '"'
+    guard, out, scores = step(inside, DATA_MARGIN)
+    assert guard.closes["data"] == 0 and torch.equal(out, scores)
+    guard, out, scores = step(outside, DATA_MARGIN - 1)
+    assert guard.closes["data"] == 0 and torch.equal(out, scores)
+
+
+def test_a_drawing_whose_path_runs_into_the_limit_ends_valid(policy):
+    """A model that writes path data until something ends it, then its fill, then more circles:
+    the limit cuts it off inside the data; with the guard, the data is ended, the model finishes the
+    element, and the budget rule closes the drawing."""
+    from transformers import LogitsProcessor, LogitsProcessorList
+
+    tok = policy.tokenizer
+    enc = tok([PromptFormat("base").prompt("a knit hat")], return_tensors="pt")
+    n = enc["input_ids"].shape[1]
+    head = tok(E1 + '<path d="', add_special_tokens=False)["input_ids"]
+    data = tok("M100 250v22" * 3, add_special_tokens=False)["input_ids"]
+    tail = tok(' fill="red"/>' + E2 * 20, add_special_tokens=False)["input_ids"]
+
+    class Writer(LogitsProcessor):
+        """Path data for as long as the text is inside it, then the rest of the element."""
+
+        def __init__(self):
+            self.tail_from = None
+
+        def __call__(self, input_ids, scores):
+            k = input_ids.shape[1] - n
+            if k < len(head):
+                token = head[k]
+            elif self.tail_from is None and in_path_data(tok.decode(input_ids[0, n:], skip_special_tokens=True)):
+                token = data[(k - len(head)) % len(data)]
+            else:
+                self.tail_from = k if self.tail_from is None else self.tail_from
+                token = tail[min(k - self.tail_from, len(tail) - 1)]
+            out = torch.full_like(scores, float("-inf"))
+            out[:, token] = 0.0
+            return out
+
+    def run(guard: bool):
+        closer = close_guard(tok, 160, skip_tokens=[tok.pad_token_id]) if guard else None
+        out = policy.model.generate(
+            **enc,
+            max_new_tokens=160,
+            do_sample=False,
+            pad_token_id=tok.pad_token_id,
+            logits_processor=LogitsProcessorList([Writer()] + ([closer] if closer else [])),
+        )
+        return tok.decode(out[0, n:], skip_special_tokens=True), closer
+
+    plain, _ = run(False)
+    assert not _valid(plain) and in_path_data(plain)  # cut off inside the data
+    guarded, closer = run(True)
+    assert _valid(guarded) and closer.closes["data"] == 1 and closer.closes["budget"] == 1
+    assert re.search(r'v22[^"]*" fill="red"/>', guarded) and guarded.endswith("</svg>")
+
+
 @pytest.fixture(scope="module")
 def policy(tiny_policy):
     return tiny_policy
@@ -280,7 +368,14 @@ def test_closes_before_generates_time_limit(policy):
     plain, _ = run(False)
     assert not _valid(plain)  # the time limit cut it off
     guarded, closer = run(True)
-    assert _valid(guarded) and closer.closes == {"budget": 1, "repeat": 0, "match": 0, "end": 0, "subpaths": 0}
+    assert _valid(guarded) and closer.closes == {
+        "budget": 1,
+        "repeat": 0,
+        "match": 0,
+        "end": 0,
+        "subpaths": 0,
+        "data": 0,
+    }
 
 
 def _valid(text: str) -> bool:
@@ -298,7 +393,7 @@ def test_closes_a_drawing_the_limit_would_cut_off(policy):
     assert not _valid(plain)  # cut off inside an element
     guarded, closer = _generate(policy, body, 160, guard=True)
     assert _valid(guarded) and guarded.endswith("</g></svg>")
-    assert closer.closes == {"budget": 1, "repeat": 0, "match": 0, "end": 0, "subpaths": 0}
+    assert closer.closes == {"budget": 1, "repeat": 0, "match": 0, "end": 0, "subpaths": 0, "data": 0}
     assert guarded.startswith(plain[: len(guarded) - len("</g></svg>")])  # the model's own text up to the close
     assert len(policy.tokenizer(guarded, add_special_tokens=False)["input_ids"]) <= 160
 
@@ -307,7 +402,7 @@ def test_closes_a_verbatim_repeat(policy):
     body = E1 + E2 + E3 + E3 * 30
     guarded, closer = _generate(policy, body, 400, guard=True)
     assert re.sub(r">\s+<", "><", guarded) == E1 + E2 + E3 + E3 + "</svg>"
-    assert closer.closes == {"budget": 0, "repeat": 1, "match": 0, "end": 0, "subpaths": 0}
+    assert closer.closes == {"budget": 0, "repeat": 1, "match": 0, "end": 0, "subpaths": 0, "data": 0}
     assert _valid(guarded)
 
 
@@ -315,7 +410,14 @@ def test_leaves_a_closed_drawing_alone(policy):
     body = E1 + E2 + "</svg>"
     plain, _ = _generate(policy, body, 120, guard=False)
     guarded, closer = _generate(policy, body, 120, guard=True)
-    assert guarded == plain and closer.closes == {"budget": 0, "repeat": 0, "match": 0, "end": 0, "subpaths": 0}
+    assert guarded == plain and closer.closes == {
+        "budget": 0,
+        "repeat": 0,
+        "match": 0,
+        "end": 0,
+        "subpaths": 0,
+        "data": 0,
+    }
     assert re.sub(r">\s+<", "><", guarded).startswith(body)
 
 
@@ -342,13 +444,18 @@ def test_policy_sample_closes_each_row(policy, monkeypatch):
         seed=0,
         close_guard=True,
     )
-    assert policy.last_closes == {"budget": 0, "repeat": 4, "match": 0, "end": 0, "subpaths": 0}
+    assert policy.last_closes == {"budget": 0, "repeat": 4, "match": 0, "end": 0, "subpaths": 0, "data": 0}
     for text in (t for row in outs for t in row):
         assert re.sub(r">\s+<", "><", text) == E1 + E2 + E3 + E3 + "</svg>" and _valid(text)
     outs = policy.sample(["a night"], max_new_tokens=300, seed=0)
-    assert policy.last_closes == {"budget": 0, "repeat": 0, "match": 0, "end": 0, "subpaths": 0} and not _valid(
-        outs[0][0]
-    )
+    assert policy.last_closes == {
+        "budget": 0,
+        "repeat": 0,
+        "match": 0,
+        "end": 0,
+        "subpaths": 0,
+        "data": 0,
+    } and not _valid(outs[0][0])
 
 
 def _ending_early(policy, pieces: list[str], eos_at: set[int], guard: bool):
@@ -393,7 +500,7 @@ def test_a_drawing_does_not_end_with_its_elements_open(policy):
     assert re.sub(r">\s+<", "><", plain) == '<g fill="red">' + E1 and not _valid(plain)
     guarded, closer, _ = _ending_early(policy, pieces, {k1}, guard=True)
     assert re.sub(r">\s+<", "><", guarded) == '<g fill="red">' + E1 + "</g></svg>" and _valid(guarded)
-    assert closer.closes == {"budget": 0, "repeat": 0, "match": 0, "end": 1, "subpaths": 0}
+    assert closer.closes == {"budget": 0, "repeat": 0, "match": 0, "end": 1, "subpaths": 0, "data": 0}
     # EOS wanted two tokens into E2: banned there; the drawing goes on to the end of its script,
     # where EOS (with </g> written, the root still open) is answered by </svg>
     plain, _, _ = _ending_early(policy, pieces, {k1 + 2}, guard=False)

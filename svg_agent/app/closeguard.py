@@ -22,6 +22,10 @@ And a path's data may not run on past `MAX_SUBPATHS` subpaths (**subpaths**: the
 `M112 250v22M112 240v22...` that no exact loop catches, since its numbers change): past it, a
 token that would begin another subpath is taken out of the choice, and where it is the likeliest
 the guard writes the value's closing quote instead, and the model goes on with the element.
+And path data may not run into the token limit (**data**): where fewer than `DATA_MARGIN` new
+tokens are left and the text ends inside a `d` or `points` value, the guard writes the value's
+closing quote, so that the model has the room to finish the element (its fill, `/>`), after which
+the budget rule closes the drawing; cut off inside its data, the whole drawing would be invalid.
 The text is still the model's own up to there; the guard only decides where elements end.
 
 Comments, CDATA and quoted attribute values are stepped over whole; text that does not nest, or an
@@ -32,7 +36,7 @@ unfinished construct, is never closed. The thresholds are measured on the proced
 
     guard = close_guard(tokenizer, max_new_tokens=352)
     model.generate(**enc, max_new_tokens=352, logits_processor=LogitsProcessorList([guard]))
-    guard.closes  # {"budget": ..., "repeat": ..., "match": ..., "end": ..., "subpaths": ...}
+    guard.closes  # {"budget": ..., "repeat": ..., "match": ..., "end": ..., "subpaths": ..., "data": ...}
 """
 
 from __future__ import annotations
@@ -44,7 +48,11 @@ MIN_REPEAT_CHARS = 16
 # the most subpaths one path's data may hold: the corpus's most is 22 (a grid's lines; 3,000
 # drawings, `generate_scenes(3000, seed=5)`), so the rule never touches a drawing like its own
 MAX_SUBPATHS = 24
-REASONS = ("budget", "repeat", "match", "end", "subpaths")  # the keys of CloseGuard.closes
+# new tokens left under which open path data is ended: room for the element's other attributes
+# (` fill="#aabbcc"/>` is 8 Gemma tokens, a stroke with its width and `fill="none"` some 16) and the
+# closing tags that the budget rule then writes
+DATA_MARGIN = 28
+REASONS = ("budget", "repeat", "match", "end", "subpaths", "data")  # the keys of CloseGuard.closes
 END_FLOOR = -12.0  # log-probability of EOS under which the end rule does not look at a row
 NOT_REPEATS = frozenset({"stop"})  # elements that legitimately recur verbatim (two gradients' end stops)
 
@@ -95,6 +103,12 @@ def _scan(text: str, root: bool):
 
 
 _OPEN_PATH_DATA = re.compile(r"""\sd\s*=\s*"([^"<>]*)$""")
+_OPEN_DATA = re.compile(r"""<(?:path|polygon|polyline)(?:\s[^<>]*?)?\s(?:d|points)\s*=\s*"[^"<>]*$""")
+
+
+def in_path_data(text: str) -> bool:
+    """Whether `text` ends inside the data of a path (`d="...`) or the points of a polygon or polyline."""
+    return _OPEN_DATA.search(text[-4000:]) is not None
 
 
 def open_subpaths(text: str) -> int:
@@ -192,14 +206,16 @@ def close_guard(
     root: bool = True,
     eos_token_ids=None,
     max_time: float | None = None,
+    data_margin: int = DATA_MARGIN,
 ):
     """A logits processor that closes each row's drawing near the token limit or on a verbatim repeat
-    (see the module docstring). Rows whose last token is in `skip_tokens` or `eos_token_ids` (default:
-    the tokenizer's EOS) are left alone; the close ends with the first of `eos_token_ids`. `root` says
-    the prompt opened the `<svg>` root (base prompts) rather than the completion (chat). With
-    `max_time` (seconds from this call, as generate's own limit counts them), the budget is also what
-    the measured time per step leaves. Make one per generate() call (greedy or sampled, no beams);
-    put it after the other processors: a forced token overrides every other score of its row."""
+        (see the module docstring). Rows whose last token is in `skip_tokens` or `eos_token_ids` (default:
+        the tokenizer's EOS) are left alone; the close ends with the first of `eos_token_ids`. `root` says
+        the prompt opened the `<svg>` root (base prompts) rather than the completion (chat). With
+        `max_time` (seconds from this call, as generate's own limit counts them), the budget is also what
+        the measured time per step leaves; `data_margin`: the tokens left under which path data is ended
+    (the data rule). Make one per generate() call (greedy or sampled, no beams);
+        put it after the other processors: a forced token overrides every other score of its row."""
     import time
 
     from transformers import LogitsProcessor
@@ -279,6 +295,19 @@ def close_guard(
             stopped.append(row)
             return None
 
+        def _data(self, row, ids, text) -> int | None:
+            """The data rule for a row near the token limit: the token to force when the text ends
+            inside path data (the row's queue holds the rest of the closing quote), else None."""
+            if not in_path_data(text):
+                return None
+            tokens = _suffix_tokens(tokenizer, ids, text, '"')
+            if not tokens:
+                return None
+            self.queues[row] = tokens[1:]
+            self.resume.add(row)
+            self.closes["data"] += 1
+            return tokens[0]
+
         def __call__(self, input_ids, scores):
             import torch
 
@@ -317,6 +346,14 @@ def close_guard(
                     found = None
                 if found is None and moving is not None and moving[row]:
                     token = self._subpaths(row, input_ids, scores, moveto_set, stopped)
+                    if token is not None:
+                        forced[row] = token
+                        continue
+                if found is None and length > self.prompt_length and tokens_left < data_margin:
+                    if ids is None:
+                        ids = input_ids[row, self.prompt_length :].tolist()
+                        text = tokenizer.decode(ids, skip_special_tokens=True)
+                    token = self._data(row, ids, text)
                     if token is not None:
                         forced[row] = token
                         continue
