@@ -243,7 +243,7 @@ def test_a_drawing_whose_path_runs_into_the_limit_ends_valid(policy):
     """A model that writes path data until something ends it, then its fill, then more circles:
     the limit cuts it off inside the data; with the guard, the data is ended, the model finishes the
     element, and the budget rule closes the drawing."""
-    from transformers import LogitsProcessor, LogitsProcessorList
+    from transformers import LogitsProcessor
 
     tok = policy.tokenizer
     enc = tok([PromptFormat("base").prompt("a knit hat")], return_tensors="pt")
@@ -271,20 +271,9 @@ def test_a_drawing_whose_path_runs_into_the_limit_ends_valid(policy):
             out[:, token] = 0.0
             return out
 
-    def run(guard: bool):
-        closer = close_guard(tok, 160, skip_tokens=[tok.pad_token_id]) if guard else None
-        out = policy.model.generate(
-            **enc,
-            max_new_tokens=160,
-            do_sample=False,
-            pad_token_id=tok.pad_token_id,
-            logits_processor=LogitsProcessorList([Writer()] + ([closer] if closer else [])),
-        )
-        return tok.decode(out[0, n:], skip_special_tokens=True), closer
-
-    plain, _ = run(False)
+    plain, _ = _generate_with(policy, enc, Writer(), 160, guard=False)
     assert not _valid(plain) and in_path_data(plain)  # cut off inside the data
-    guarded, closer = run(True)
+    guarded, closer = _generate_with(policy, enc, Writer(), 160, guard=True)
     assert _valid(guarded) and closer.closes["data"] == 1 and closer.closes["budget"] == 1
     assert re.search(r'v22[^"]*" fill="red"/>', guarded) and guarded.endswith("</svg>")
 
@@ -307,6 +296,23 @@ def _scripted(policy, script: list[int], prompt_length: int):
             return out
 
     return Script()
+
+
+def _generate_with(policy, enc, processor, max_new_tokens: int, guard: bool):
+    """Greedy generate() under `processor` (a script standing in for the model), with the close
+    guard after it when `guard`: (the completion's text, the guard or None)."""
+    from transformers import LogitsProcessorList
+
+    tok = policy.tokenizer
+    closer = close_guard(tok, max_new_tokens, skip_tokens=[tok.pad_token_id]) if guard else None
+    out = policy.model.generate(
+        **enc,
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        pad_token_id=tok.pad_token_id,
+        logits_processor=LogitsProcessorList([processor] + ([closer] if closer else [])),
+    )
+    return tok.decode(out[0, enc["input_ids"].shape[1] :], skip_special_tokens=True), closer
 
 
 def _generate(policy, body: str, max_new_tokens: int, guard: bool):
@@ -461,7 +467,7 @@ def test_policy_sample_closes_each_row(policy, monkeypatch):
 def _ending_early(policy, pieces: list[str], eos_at: set[int], guard: bool):
     """Greedy generate under a script that offers each next token of `pieces` (then EOS) and, at the
     steps in `eos_at`, EOS above it: a model that wants to end before its drawing is closed."""
-    from transformers import LogitsProcessor, LogitsProcessorList
+    from transformers import LogitsProcessor
 
     tok = policy.tokenizer
     enc = tok([PromptFormat("base").prompt("a night")], return_tensors="pt")
@@ -477,15 +483,8 @@ def _ending_early(policy, pieces: list[str], eos_at: set[int], guard: bool):
                 out[:, tok.eos_token_id] = 1.0
             return out
 
-    closer = close_guard(tok, 200, skip_tokens=[tok.pad_token_id]) if guard else None
-    out = policy.model.generate(
-        **enc,
-        max_new_tokens=200,
-        do_sample=False,
-        pad_token_id=tok.pad_token_id,
-        logits_processor=LogitsProcessorList([Script()] + ([closer] if closer else [])),
-    )
-    return tok.decode(out[0, n:], skip_special_tokens=True), closer, script
+    text, closer = _generate_with(policy, enc, Script(), 200, guard)
+    return text, closer, script
 
 
 def test_a_drawing_does_not_end_with_its_elements_open(policy):
