@@ -19,6 +19,7 @@ from svg_agent.app.closeguard import (  # noqa: E402
     DATA_MARGIN,
     MARGIN,
     MAX_SUBPATHS,
+    REASONS,
     _suffix_tokens,
     close_guard,
     close_reason,
@@ -28,6 +29,13 @@ from svg_agent.app.closeguard import (  # noqa: E402
 )
 from svg_agent.app.policy import BASE_OPEN, PromptFormat  # noqa: E402
 from svg_agent.selection import raw_validity  # noqa: E402
+
+
+def _closes(**counts) -> dict[str, int]:
+    """A guard's `closes` with the given counts and every other reason at 0."""
+    assert REASONS == ("budget", "repeat", "match", "end", "subpaths", "data")  # the keys guard.closes has
+    return dict(dict.fromkeys(REASONS, 0), **counts)
+
 
 E1 = '<rect width="384" height="384" fill="navy"/>'
 E2 = '<circle cx="120" cy="90" r="30" fill="gold"/>'
@@ -374,14 +382,7 @@ def test_closes_before_generates_time_limit(policy):
     plain, _ = run(False)
     assert not _valid(plain)  # the time limit cut it off
     guarded, closer = run(True)
-    assert _valid(guarded) and closer.closes == {
-        "budget": 1,
-        "repeat": 0,
-        "match": 0,
-        "end": 0,
-        "subpaths": 0,
-        "data": 0,
-    }
+    assert _valid(guarded) and closer.closes == _closes(budget=1)
 
 
 def _valid(text: str) -> bool:
@@ -399,7 +400,7 @@ def test_closes_a_drawing_the_limit_would_cut_off(policy):
     assert not _valid(plain)  # cut off inside an element
     guarded, closer = _generate(policy, body, 160, guard=True)
     assert _valid(guarded) and guarded.endswith("</g></svg>")
-    assert closer.closes == {"budget": 1, "repeat": 0, "match": 0, "end": 0, "subpaths": 0, "data": 0}
+    assert closer.closes == _closes(budget=1)
     assert guarded.startswith(plain[: len(guarded) - len("</g></svg>")])  # the model's own text up to the close
     assert len(policy.tokenizer(guarded, add_special_tokens=False)["input_ids"]) <= 160
 
@@ -408,7 +409,7 @@ def test_closes_a_verbatim_repeat(policy):
     body = E1 + E2 + E3 + E3 * 30
     guarded, closer = _generate(policy, body, 400, guard=True)
     assert re.sub(r">\s+<", "><", guarded) == E1 + E2 + E3 + E3 + "</svg>"
-    assert closer.closes == {"budget": 0, "repeat": 1, "match": 0, "end": 0, "subpaths": 0, "data": 0}
+    assert closer.closes == _closes(repeat=1)
     assert _valid(guarded)
 
 
@@ -416,14 +417,7 @@ def test_leaves_a_closed_drawing_alone(policy):
     body = E1 + E2 + "</svg>"
     plain, _ = _generate(policy, body, 120, guard=False)
     guarded, closer = _generate(policy, body, 120, guard=True)
-    assert guarded == plain and closer.closes == {
-        "budget": 0,
-        "repeat": 0,
-        "match": 0,
-        "end": 0,
-        "subpaths": 0,
-        "data": 0,
-    }
+    assert guarded == plain and closer.closes == _closes()
     assert re.sub(r">\s+<", "><", guarded).startswith(body)
 
 
@@ -450,18 +444,11 @@ def test_policy_sample_closes_each_row(policy, monkeypatch):
         seed=0,
         close_guard=True,
     )
-    assert policy.last_closes == {"budget": 0, "repeat": 4, "match": 0, "end": 0, "subpaths": 0, "data": 0}
+    assert policy.last_closes == _closes(repeat=4)
     for text in (t for row in outs for t in row):
         assert re.sub(r">\s+<", "><", text) == E1 + E2 + E3 + E3 + "</svg>" and _valid(text)
     outs = policy.sample(["a night"], max_new_tokens=300, seed=0)
-    assert policy.last_closes == {
-        "budget": 0,
-        "repeat": 0,
-        "match": 0,
-        "end": 0,
-        "subpaths": 0,
-        "data": 0,
-    } and not _valid(outs[0][0])
+    assert policy.last_closes == _closes() and not _valid(outs[0][0])
 
 
 def _ending_early(policy, pieces: list[str], eos_at: set[int], guard: bool):
@@ -499,7 +486,7 @@ def test_a_drawing_does_not_end_with_its_elements_open(policy):
     assert re.sub(r">\s+<", "><", plain) == '<g fill="red">' + E1 and not _valid(plain)
     guarded, closer, _ = _ending_early(policy, pieces, {k1}, guard=True)
     assert re.sub(r">\s+<", "><", guarded) == '<g fill="red">' + E1 + "</g></svg>" and _valid(guarded)
-    assert closer.closes == {"budget": 0, "repeat": 0, "match": 0, "end": 1, "subpaths": 0, "data": 0}
+    assert closer.closes == _closes(end=1)
     # EOS wanted two tokens into E2: banned there; the drawing goes on to the end of its script,
     # where EOS (with </g> written, the root still open) is answered by </svg>
     plain, _, _ = _ending_early(policy, pieces, {k1 + 2}, guard=False)

@@ -209,13 +209,13 @@ def close_guard(
     data_margin: int = DATA_MARGIN,
 ):
     """A logits processor that closes each row's drawing near the token limit or on a verbatim repeat
-        (see the module docstring). Rows whose last token is in `skip_tokens` or `eos_token_ids` (default:
-        the tokenizer's EOS) are left alone; the close ends with the first of `eos_token_ids`. `root` says
-        the prompt opened the `<svg>` root (base prompts) rather than the completion (chat). With
-        `max_time` (seconds from this call, as generate's own limit counts them), the budget is also what
-        the measured time per step leaves; `data_margin`: the tokens left under which path data is ended
-    (the data rule). Make one per generate() call (greedy or sampled, no beams);
-        put it after the other processors: a forced token overrides every other score of its row."""
+    (see the module docstring). Rows whose last token is in `skip_tokens` or `eos_token_ids` (default:
+    the tokenizer's EOS) are left alone; the close ends with the first of `eos_token_ids`. `root` says
+    the prompt opened the `<svg>` root (base prompts) rather than the completion (chat). With
+    `max_time` (seconds from this call, as generate's own limit counts them), the budget is also what
+    the measured time per step leaves; `data_margin`: the tokens left under which path data is ended
+    (the data rule). Make one per generate() call (greedy or sampled, no beams); put it after the
+    other processors: a forced token overrides every other score of its row."""
     import time
 
     from transformers import LogitsProcessor
@@ -286,27 +286,28 @@ def close_guard(
             if open_subpaths(text) < MAX_SUBPATHS:
                 return None
             if int(scores[row].argmax()) in may_move:
-                tokens = _suffix_tokens(tokenizer, ids, text, '"')
-                if tokens:
-                    self.queues[row] = tokens[1:]
-                    self.resume.add(row)
-                    self.closes["subpaths"] += 1
-                    return tokens[0]
+                token = self._end_value(row, ids, text, "subpaths")
+                if token is not None:
+                    return token
             stopped.append(row)
             return None
 
-        def _data(self, row, ids, text) -> int | None:
-            """The data rule for a row near the token limit: the token to force when the text ends
-            inside path data (the row's queue holds the rest of the closing quote), else None."""
-            if not in_path_data(text):
-                return None
+        def _end_value(self, row, ids, text, reason) -> int | None:
+            """The first token of the closing quote of the value that `text` ends inside (the row's
+            queue holds the rest, and the model goes on after it), counted under `reason`; None where
+            the tokenizer cannot write the quote there."""
             tokens = _suffix_tokens(tokenizer, ids, text, '"')
             if not tokens:
                 return None
             self.queues[row] = tokens[1:]
             self.resume.add(row)
-            self.closes["data"] += 1
+            self.closes[reason] += 1
             return tokens[0]
+
+        def _data(self, row, ids, text) -> int | None:
+            """The data rule for a row near the token limit: the token to force when the text ends
+            inside path data (the row's queue holds the rest of the closing quote), else None."""
+            return self._end_value(row, ids, text, "data") if in_path_data(text) else None
 
         def __call__(self, input_ids, scores):
             import torch
